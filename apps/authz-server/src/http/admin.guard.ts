@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { ForbiddenException, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { QueryBus } from '@nestjs/cqrs';
+import type { Request } from 'express';
+import type { Role } from '@authz/contracts';
+import { VerifyCredentialsQuery, type Principal } from '@authz/application';
+
+export const REQUIRED_ROLES = Reflector.createDecorator<Role[]>();
+
+const CACHE_TTL_MS = 30_000;
+const CACHE_MAX = 1_000;
+
+export interface AuthenticatedRequest extends Request {
+  principal?: Principal;
+}
+
+function unauthorized(description: string): UnauthorizedException {
+  return new UnauthorizedException({ error: 'invalid_client', error_description: description });
+}
+
+/** Parses `Authorization: Basic base64(user:password)`; null when absent or malformed. */
+export function parseBasic(header: string | undefined): { user: string; password: string } | null {
+  const match = /^Basic ([A-Za-z0-9+/=]{1,1024})$/i.exec(header ?? '');
+  if (!match) return null;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return null;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/**
+ * HTTP Basic authentication of accounts with a role. Verified credentials are remembered
+ * for a short while under a hash, so that an admin script does not pay scrypt per request.
+ */
+@Injectable()
+export class RolesGuard implements CanActivate {
+  private readonly verified = new Map<string, { principal: Principal; until: number }>();
+
+  constructor(
+    private readonly queryBus: QueryBus,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const roles = this.reflector.getAllAndOverride(REQUIRED_ROLES, [context.getHandler(), context.getClass()]) ?? ['admin'];
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const response = context.switchToHttp().getResponse();
+    const credentials = parseBasic(request.headers.authorization);
+    if (!credentials) {
+      response.setHeader('WWW-Authenticate', 'Basic realm="authz", charset="UTF-8"');
+      throw unauthorized('HTTP Basic credentials are required');
+    }
+    const principal = await this.verify(credentials.user, credentials.password);
+    if (!principal) {
+      response.setHeader('WWW-Authenticate', 'Basic realm="authz", charset="UTF-8"');
+      throw unauthorized('unknown user or wrong password');
+    }
+    if (!principal.roles.some((role) => role === 'admin' || roles.includes(role))) {
+      throw new ForbiddenException({ error: 'access_denied', error_description: `this needs the role: ${roles.join(' or ')}` });
+    }
+    request.principal = principal;
+    return true;
+  }
+
+  private async verify(user: string, password: string): Promise<Principal | null> {
+    const key = createHash('sha256').update(user).update('\0').update(password).digest('base64');
+    const cached = this.verified.get(key);
+    if (cached && cached.until > Date.now()) return cached.principal;
+    const principal = await this.queryBus.execute(new VerifyCredentialsQuery(user, password));
+    if (principal) {
+      if (this.verified.size >= CACHE_MAX) this.verified.clear();
+      this.verified.set(key, { principal, until: Date.now() + CACHE_TTL_MS });
+    }
+    return principal;
+  }
+}

@@ -1,0 +1,61 @@
+import 'reflect-metadata';
+import express from 'express';
+import { NestFactory } from '@nestjs/core';
+import { CommandBus } from '@nestjs/cqrs';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ConfigError, Runtime, bodyParserErrors, createLogger, loadConfig } from '@authz/runtime';
+import { AuthzServerModule } from './app.module';
+import { bootstrapAdmin } from './bootstrap-admin';
+import { correlationId } from './http/request-context';
+
+const BODY_LIMIT = '64kb';
+
+async function main(): Promise<void> {
+  const { nest, log } = createLogger('authz-server');
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`authz-server: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const runtime = await Runtime.create(config, { relay: true, projections: config.runProjections, log });
+  const app = await NestFactory.create<NestExpressApplication>(AuthzServerModule.with(runtime, log), {
+    logger: nest,
+    bodyParser: false,
+  });
+  app.disable('x-powered-by');
+  app.use(correlationId);
+  app.use(express.json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(express.urlencoded({ limit: BODY_LIMIT, extended: false }));
+  app.use(bodyParserErrors);
+  app.enableShutdownHooks();
+
+  await app.init();
+  const admin = await bootstrapAdmin(runtime, app.get(CommandBus), log);
+  await runtime.start();
+  await app.listen(config.port, config.host);
+  const url = await app.getUrl();
+
+  const banner = [
+    `authz-server ${config.nodeId} listening on ${url} (${config.mode} mode${config.mode === 'embedded' ? `, data in ${config.dataDir}` : ''})`,
+    `  health:      curl ${url}/health`,
+    admin?.passwordFile
+      ? `  admin:       user "${admin.user}", password in ${admin.passwordFile}`
+      : admin
+        ? `  admin:       user "${admin.user}"`
+        : '  admin:       none (set AUTHZ_ADMIN_USER and AUTHZ_ADMIN_PASSWORD)',
+    admin?.passwordFile
+      ? `  parameters:  curl -u ${admin.user}:$(cat ${admin.passwordFile}) ${url}/admin/parameters`
+      : `  parameters:  curl -u <admin>:<password> ${url}/admin/parameters`,
+  ];
+  process.stdout.write(banner.join('\n') + '\n');
+}
+
+main().catch((error) => {
+  console.error(`authz-server failed to start: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,16 @@
+// Nest 12 and jose 6 are ESM-only, so Jest runs in its native ESM mode
+// (node --experimental-vm-modules) and ts-jest emits ESM.
+const aliases = ['domain', 'contracts', 'application', 'event-store', 'messaging', 'read-models', 'runtime'];
+const common = {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: Object.fromEntries(aliases.map((a) => [`^@authz/${a}$`, `<rootDir>/libs/${a}/src`])),
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }] },
+};
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'] },
+  ],
+};

@@ -1,0 +1,47 @@
+import type { DomainEvent, EventEnvelope } from '@authz/contracts';
+import { DomainError } from '@authz/domain';
+
+/** Who asked, and which request: copied into every event's envelope. */
+export interface RequestContext {
+  actor: string;
+  correlationId: string;
+}
+
+/** An open database transaction, opaque to the application: adapters know what it is. */
+export interface Transaction {
+  readonly kind: 'transaction';
+}
+
+export interface EventStore {
+  /**
+   * Appends events to a stream if its current version is `expectedVersion`; otherwise
+   * throws ConcurrencyError. Within `tx` when given, else in a transaction of its own.
+   */
+  append(
+    streamId: string,
+    expectedVersion: number,
+    events: readonly DomainEvent[],
+    context: RequestContext,
+    tx?: Transaction,
+  ): Promise<EventEnvelope[]>;
+  readStream(streamId: string): Promise<EventEnvelope[]>;
+  /** Events with position > `afterPosition`, in position order; within `tx` when given. */
+  readAll(afterPosition: number, limit: number, tx?: Transaction): Promise<EventEnvelope[]>;
+}
+
+export interface UnitOfWork {
+  run<T>(work: (tx: Transaction) => Promise<T>): Promise<T>;
+}
+
+export class ConcurrencyError extends DomainError {
+  constructor(streamId: string, expectedVersion: number) {
+    super('CONCURRENCY_CONFLICT', `stream "${streamId}" is no longer at version ${expectedVersion}`, {
+      streamId,
+      expectedVersion,
+    });
+    this.name = 'ConcurrencyError';
+  }
+}
+
+export const EVENT_STORE = Symbol('EventStore');
+export const UNIT_OF_WORK = Symbol('UnitOfWork');

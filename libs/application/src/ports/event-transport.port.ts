@@ -1,0 +1,27 @@
+import type { EventEnvelope, StreamCategory } from '@authz/contracts';
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+export interface SubscribeOptions {
+  /** Consumers sharing a group share the work; each group sees every event. */
+  group: string;
+  categories: readonly StreamCategory[];
+  /** A new group starts at the oldest event kept rather than at the newest. */
+  fromBeginning: boolean;
+}
+
+/**
+ * Distributes committed events between processes: Kafka in cluster mode, in-process in
+ * embedded mode. Delivery is at least once and in order per stream; handlers must be
+ * idempotent. A handler that throws gets the same event again.
+ */
+export interface EventTransport {
+  publish(events: readonly EventEnvelope[]): Promise<void>;
+  subscribe(options: SubscribeOptions, handle: (event: EventEnvelope) => Promise<void>): Promise<Subscription>;
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export const EVENT_TRANSPORT = Symbol('EventTransport');

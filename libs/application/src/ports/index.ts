@@ -1,0 +1,4 @@
+export * from './event-store.port';
+export * from './event-transport.port';
+export * from './read-models.port';
+export * from './credentials.port';

@@ -1,0 +1,39 @@
+import { Inject } from '@nestjs/common';
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { streamId } from '@authz/contracts';
+import { User } from '@authz/domain';
+import {
+  CREDENTIAL_STORE,
+  EVENT_STORE,
+  PASSWORD_HASHER,
+  type CredentialStore,
+  type EventStore,
+  type PasswordHasher,
+} from '../../ports';
+import { VerifyCredentialsQuery, type Principal } from './verify-credentials.query';
+
+/**
+ * Roles come from the user's stream, not a projection, so that a new account works at once
+ * on every node.
+ */
+@QueryHandler(VerifyCredentialsQuery)
+export class VerifyCredentialsHandler implements IQueryHandler<VerifyCredentialsQuery> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CREDENTIAL_STORE) private readonly credentials: CredentialStore,
+    @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
+  ) {}
+
+  async execute({ userId, password }: VerifyCredentialsQuery): Promise<Principal | null> {
+    const hash = await this.credentials.passwordHash(userId);
+    // An unknown user costs the same hash work as a known one, so timing does not tell them apart.
+    const matches = await this.hasher.verify(password, hash ?? UNKNOWN_USER_HASH);
+    if (!hash || !matches) return null;
+    const user = new User().loadFromHistory(await this.store.readStream(streamId('user', userId)));
+    return user.exists ? { userId, roles: user.roles } : null;
+  }
+}
+
+// scrypt hash of a random password nobody knows, in the hasher's format.
+const UNKNOWN_USER_HASH =
+  'scrypt$16384$8$1$c2FsdHNhbHRzYWx0c2FsdA$' + 'A'.repeat(86);

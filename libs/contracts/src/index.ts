@@ -1,0 +1,5 @@
+export * from './envelope';
+export * from './streams';
+export * from './registry';
+export * from './parameters.events';
+export * from './user.events';

@@ -1,0 +1,17 @@
+export const ONOFF = ['Enabled', 'Disabled'] as const;
+export type OnOff = (typeof ONOFF)[number];
+
+/** The enterprise parameters of seed S9, with the names the admin API uses. */
+export interface EnterpriseParameterValues {
+  oauthWithRefreshLoginFlow: OnOff;
+  accessTokenExpiryMinutes: number;
+  refreshTokenExpiryDays: number;
+}
+
+export const ENTERPRISE_PARAMETERS_CHANGED = 'EnterpriseParametersChanged';
+
+/** v1: only the parameters that changed, each with its previous value. */
+export interface EnterpriseParametersChangedV1 {
+  changes: Partial<EnterpriseParameterValues>;
+  previous: Partial<EnterpriseParameterValues>;
+}

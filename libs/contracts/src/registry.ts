@@ -1,0 +1,30 @@
+import type { EventEnvelope } from './envelope';
+import { ENTERPRISE_PARAMETERS_CHANGED } from './parameters.events';
+import { USER_REGISTERED } from './user.events';
+
+/** The schema version each event type is written with today. */
+export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
+  [ENTERPRISE_PARAMETERS_CHANGED]: 1,
+  [USER_REGISTERED]: 1,
+};
+
+type Upcaster = (data: unknown) => unknown;
+
+/**
+ * Upcasters turn an old payload into the next version's: `upcasters[type][v]` maps v → v+1.
+ * Readers call `upcast` so that they only ever see current schemas.
+ */
+const upcasters: Record<string, Record<number, Upcaster>> = {};
+
+export function upcast<D = unknown>(event: EventEnvelope): EventEnvelope<D> {
+  const target = CURRENT_SCHEMA_VERSIONS[event.type];
+  if (target === undefined || event.schemaVersion >= target) return event as EventEnvelope<D>;
+  let { data, schemaVersion } = event;
+  while (schemaVersion < target) {
+    const step = upcasters[event.type]?.[schemaVersion];
+    if (!step) throw new Error(`no upcaster for ${event.type} v${schemaVersion}`);
+    data = step(data);
+    schemaVersion += 1;
+  }
+  return { ...event, data, schemaVersion } as EventEnvelope<D>;
+}

@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './aggregate-root';
+export * from './parameters/enterprise-parameters';
+export * from './users/user';

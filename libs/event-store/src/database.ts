@@ -1,0 +1,119 @@
+import { mkdirSync } from 'node:fs';
+import { DataSource, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { PGliteDriver } from 'typeorm-pglite';
+import type { Transaction, UnitOfWork } from '@authz/application';
+
+export interface DatabaseOptions {
+  /** postgres:// URL (cluster mode); without it, embedded PostgreSQL (PGlite) in `dataDir`. */
+  url?: string;
+  dataDir?: string;
+  poolSize?: number;
+  migrations: (new () => MigrationInterface)[];
+  entities: Function[];
+}
+
+const MIGRATION_LOCK = 7_263_001;
+
+export function managerOf(tx: Transaction): EntityManager {
+  return tx as unknown as EntityManager;
+}
+
+/**
+ * The one way the code reaches PostgreSQL. PGlite is a single session, so in embedded mode
+ * every transaction and query is run one at a time: interleaved statements of two
+ * transactions on one session would corrupt both.
+ */
+export class Database implements UnitOfWork {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly commitListeners: (() => void)[] = [];
+
+  private constructor(
+    readonly dataSource: DataSource,
+    readonly embedded: boolean,
+  ) {}
+
+  static async open(options: DatabaseOptions): Promise<Database> {
+    const common = {
+      type: 'postgres' as const,
+      migrations: options.migrations,
+      entities: options.entities,
+      synchronize: false,
+      logging: false,
+    };
+    let dataSource: DataSource;
+    if (options.url) {
+      dataSource = new DataSource({ ...common, url: options.url, extra: { max: options.poolSize ?? 10 } });
+    } else {
+      if (!options.dataDir) throw new Error('embedded mode needs a data directory');
+      mkdirSync(options.dataDir, { recursive: true });
+      dataSource = new DataSource({ ...common, driver: new PGliteDriver({ dataDir: options.dataDir }).driver });
+    }
+    await dataSource.initialize();
+    const db = new Database(dataSource, !options.url);
+    await db.migrate();
+    return db;
+  }
+
+  /** Runs pending migrations; nodes starting together take turns through an advisory lock. */
+  private async migrate(): Promise<void> {
+    if (this.embedded) {
+      await this.dataSource.runMigrations({ transaction: 'each' });
+      return;
+    }
+    await this.withConnection(async (runner) => {
+      await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      try {
+        await this.dataSource.runMigrations({ transaction: 'each' });
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      }
+    });
+  }
+
+  run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.transaction((manager) => work(manager as unknown as Transaction));
+  }
+
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const result = await this.serial(() => this.dataSource.transaction(work));
+    for (const listener of this.commitListeners) listener();
+    return result;
+  }
+
+  /** Tells a listener in this process that a transaction committed (e.g. to wake the relay). */
+  onCommit(listener: () => void): void {
+    this.commitListeners.push(listener);
+  }
+
+  query<T = Record<string, unknown>>(sql: string, parameters: unknown[] = []): Promise<T[]> {
+    return this.serial(() => this.dataSource.query(sql, parameters));
+  }
+
+  /** Reads outside a transaction, through TypeORM's repositories. */
+  read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.serial(() => work(this.dataSource.manager));
+  }
+
+  /** A connection of its own, e.g. to hold a session advisory lock (cluster mode only). */
+  async withConnection<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      return await work(runner);
+    } finally {
+      await runner.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.embedded) return work();
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}

@@ -1,0 +1,5 @@
+export * from './database';
+export * from './postgres-event-store';
+export * from './credential-store';
+export * from './outbox-relay';
+export * from './migrations/1700000000000-event-store';

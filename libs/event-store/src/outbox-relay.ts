@@ -1,0 +1,172 @@
+import type { QueryRunner } from 'typeorm';
+import type { EventEnvelope } from '@authz/contracts';
+import type { EventTransport } from '@authz/application';
+import type { Database } from './database';
+import { toEnvelope, type EventRow } from './postgres-event-store';
+
+export interface RelayOptions {
+  batchSize?: number;
+  /** Fallback poll when no notification arrives, in ms. */
+  pollMs?: number;
+  /** How long a standby waits before trying to become the relay again, in ms. */
+  standbyMs?: number;
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+const RELAY_LOCK = 7_263_002;
+const MAX_BACKOFF_MS = 5_000;
+
+type Query = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
+
+/**
+ * Publishes committed events from the outbox to the transport, in position order, and
+ * deletes them once the transport has them: at least once, never lost. In cluster mode only
+ * the node holding a session advisory lock relays; when it dies its session ends, the lock
+ * is freed and a standby takes over.
+ */
+export class OutboxRelay {
+  private running = false;
+  private loop?: Promise<void>;
+  private wakeUp?: () => void;
+  /** Set by wake(): something may have committed since the outbox was last read. */
+  private dirty = false;
+  private readonly batchSize: number;
+  private readonly pollMs: number;
+  private readonly standbyMs: number;
+  private readonly log: NonNullable<RelayOptions['log']>;
+  private leader = false;
+  private published = 0;
+
+  constructor(
+    private readonly db: Database,
+    private readonly transport: EventTransport,
+    options: RelayOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 500;
+    this.pollMs = options.pollMs ?? 1_000;
+    this.standbyMs = options.standbyMs ?? 1_000;
+    this.log = options.log ?? (() => undefined);
+    db.onCommit(() => this.wake());
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  get publishedCount(): number {
+    return this.published;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.db.embedded ? this.embeddedLoop() : this.leaderLoop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  wake(): void {
+    this.dirty = true;
+    this.wakeUp?.();
+  }
+
+  async backlog(): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
+    return row.n;
+  }
+
+  private async embeddedLoop(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.relay((sql, params) => this.db.query(sql, params));
+      } catch (error) {
+        this.log('error', `outbox relay: ${(error as Error).message}`);
+        await this.sleep(this.standbyMs);
+      }
+    }
+  }
+
+  private async leaderLoop(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.db.withConnection(async (runner) => {
+          const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [RELAY_LOCK]);
+          if (!locked) return;
+          this.leader = true;
+          this.log('info', 'outbox relay: this node now relays events');
+          const unlisten = await this.listen(runner);
+          try {
+            await this.relay((sql, params) => runner.query(sql, params));
+          } finally {
+            this.leader = false;
+            unlisten();
+            await runner.query('SELECT pg_advisory_unlock($1)', [RELAY_LOCK]).catch(() => undefined);
+          }
+        });
+      } catch (error) {
+        this.leader = false;
+        this.log('warn', `outbox relay: lost its database session: ${(error as Error).message}`);
+      }
+      if (this.running) await this.sleep(this.standbyMs);
+    }
+  }
+
+  /** Wakes the relay when another node commits an append (NOTIFY in the append's transaction). */
+  private async listen(runner: QueryRunner): Promise<() => void> {
+    const client = (runner as unknown as { databaseConnection: import('pg').Client }).databaseConnection;
+    const onNotification = () => this.wake();
+    client.on('notification', onNotification);
+    await runner.query('LISTEN authz_outbox');
+    return () => client.removeListener('notification', onNotification);
+  }
+
+  private async relay(query: Query): Promise<void> {
+    let backoff = 100;
+    while (this.running) {
+      this.dirty = false;
+      const batch: EventEnvelope[] = (
+        await query<EventRow>(
+          `SELECT e.position, e.event_id, e.stream_id, e.stream_version, e.type, e.schema_version, e.occurred_at,
+                  e.node_id, e.correlation_id, e.actor, e.data
+             FROM outbox o JOIN events e ON e.position = o.position
+            ORDER BY o.position LIMIT $1`,
+          [this.batchSize],
+        )
+      ).map(toEnvelope);
+      if (batch.length === 0) {
+        await this.sleep(this.pollMs);
+        continue;
+      }
+      try {
+        await this.transport.publish(batch);
+        backoff = 100;
+      } catch (error) {
+        this.log('warn', `outbox relay: publish failed, will retry in ${backoff} ms: ${(error as Error).message}`);
+        await this.sleep(backoff, false);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        continue;
+      }
+      await query('DELETE FROM outbox WHERE position = ANY($1::bigint[])', [batch.map((e) => e.position)]);
+      this.published += batch.length;
+    }
+  }
+
+  /** Sleeps until the time is up, or until woken when `wakeable`. stop() always wakes it. */
+  private sleep(ms: number, wakeable = true): Promise<void> {
+    if ((wakeable && this.dirty) || !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        if (wakeable || !this.running) done();
+      };
+    });
+  }
+}

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { upcast, type DomainEvent, type EventEnvelope } from '@authz/contracts';
+import { ConcurrencyError, type EventStore, type RequestContext, type Transaction } from '@authz/application';
+import { managerOf, type Database } from './database';
+
+const COLUMNS = `position, event_id, stream_id, stream_version, type, schema_version, occurred_at,
+  node_id, correlation_id, actor, data`;
+
+export interface EventRow {
+  position: string;
+  event_id: string;
+  stream_id: string;
+  stream_version: number;
+  type: string;
+  schema_version: number;
+  occurred_at: Date;
+  node_id: string;
+  correlation_id: string;
+  actor: string;
+  data: unknown;
+}
+
+export function toEnvelope(row: EventRow): EventEnvelope {
+  return upcast({
+    eventId: row.event_id,
+    type: row.type,
+    schemaVersion: row.schema_version,
+    streamId: row.stream_id,
+    streamVersion: row.stream_version,
+    position: Number(row.position),
+    occurredAt: new Date(row.occurred_at).toISOString(),
+    nodeId: row.node_id,
+    correlationId: row.correlation_id,
+    actor: row.actor,
+    data: row.data,
+  });
+}
+
+function isStreamVersionConflict(error: unknown): boolean {
+  const driverError = (error as { driverError?: { code?: string; constraint?: string } }).driverError ?? error;
+  const { code, constraint } = driverError as { code?: string; constraint?: string };
+  return code === '23505' && (constraint === undefined || constraint === 'events_stream_version_unique');
+}
+
+export class PostgresEventStore implements EventStore {
+  constructor(
+    private readonly db: Database,
+    private readonly nodeId: string,
+  ) {}
+
+  async append(
+    streamId: string,
+    expectedVersion: number,
+    events: readonly DomainEvent[],
+    context: RequestContext,
+    tx?: Transaction,
+  ): Promise<EventEnvelope[]> {
+    if (events.length === 0) return [];
+    if (tx) return this.insert(managerOf(tx), streamId, expectedVersion, events, context);
+    return this.db.transaction((manager) => this.insert(manager, streamId, expectedVersion, events, context));
+  }
+
+  private async insert(
+    manager: EntityManager,
+    streamId: string,
+    expectedVersion: number,
+    events: readonly DomainEvent[],
+    context: RequestContext,
+  ): Promise<EventEnvelope[]> {
+    const [{ version }] = await manager.query(
+      'SELECT coalesce(max(stream_version), 0)::int AS version FROM events WHERE stream_id = $1',
+      [streamId],
+    );
+    if (version !== expectedVersion) throw new ConcurrencyError(streamId, expectedVersion);
+
+    const occurredAt = new Date().toISOString();
+    const params: unknown[] = [];
+    const rows = events.map((event, i) => {
+      const values = [
+        randomUUID(),
+        streamId,
+        expectedVersion + i + 1,
+        event.type,
+        event.schemaVersion,
+        occurredAt,
+        this.nodeId,
+        context.correlationId,
+        context.actor,
+        JSON.stringify(event.data),
+      ];
+      const placeholders = values.map((_, j) => `$${params.length + j + 1}`);
+      params.push(...values);
+      return `(${placeholders.join(', ')})`;
+    });
+    let inserted: EventRow[];
+    try {
+      inserted = await manager.query(
+        `WITH appended AS (
+           INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, occurred_at,
+                               node_id, correlation_id, actor, data)
+           VALUES ${rows.join(', ')}
+           RETURNING ${COLUMNS}),
+         queued AS (INSERT INTO outbox (position) SELECT position FROM appended)
+         SELECT ${COLUMNS} FROM appended ORDER BY stream_version`,
+        params,
+      );
+    } catch (error) {
+      if (isStreamVersionConflict(error)) throw new ConcurrencyError(streamId, expectedVersion);
+      throw error;
+    }
+    if (!this.db.embedded) await manager.query(`SELECT pg_notify('authz_outbox', '')`);
+    return inserted.map(toEnvelope);
+  }
+
+  async readStream(streamId: string): Promise<EventEnvelope[]> {
+    const rows = await this.db.query<EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`,
+      [streamId],
+    );
+    return rows.map(toEnvelope);
+  }
+
+  async readAll(afterPosition: number, limit: number, tx?: Transaction): Promise<EventEnvelope[]> {
+    const sql = `SELECT ${COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`;
+    const rows: EventRow[] = tx
+      ? await managerOf(tx).query(sql, [afterPosition, limit])
+      : await this.db.query<EventRow>(sql, [afterPosition, limit]);
+    return rows.map(toEnvelope);
+  }
+
+  async headPosition(): Promise<number> {
+    const [row] = await this.db.query<{ head: string | null }>('SELECT max(position) AS head FROM events');
+    return Number(row.head ?? 0);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './codec';
+export * from './in-process-transport';
+export * from './kafka-transport';

@@ -1,0 +1,166 @@
+import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { STREAM_CATEGORIES, categoryOf, topicFor, type EventEnvelope, type StreamCategory } from '@authz/contracts';
+import type { EventTransport, SubscribeOptions, Subscription } from '@authz/application';
+import { decode, encode } from './codec';
+
+export interface KafkaTransportOptions {
+  brokers: string[];
+  clientId: string;
+  topicPrefix: string;
+  partitions: number;
+  replicationFactor: number;
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+const HEALTH_TIMEOUT_MS = 3_000;
+const HANDLER_RETRY_MS = 500;
+const JOIN_WAIT_MS = 30_000;
+
+/**
+ * Cluster mode's transport. One topic per stream category, kept for ever, keyed by stream;
+ * an idempotent producer with acks from all in-sync replicas and one request in flight, so
+ * that a retried send neither duplicates nor reorders.
+ */
+export class KafkaTransport implements EventTransport {
+  private readonly kafka: Kafka;
+  private producer?: Producer;
+  private readonly consumers = new Set<Consumer>();
+  private readonly log: NonNullable<KafkaTransportOptions['log']>;
+
+  constructor(private readonly options: KafkaTransportOptions) {
+    this.log = options.log ?? (() => undefined);
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      logLevel: logLevel.NOTHING,
+      retry: { initialRetryTime: 200, retries: 5 },
+      connectionTimeout: 3_000,
+    });
+  }
+
+  topic(category: StreamCategory): string {
+    return topicFor(this.options.topicPrefix, category);
+  }
+
+  /** Creates the topics if missing: on KRaft a consumer cannot subscribe to a topic that does not exist. */
+  async ensureTopics(): Promise<void> {
+    await this.withAdmin(async (admin) => {
+      const existing = new Set(await admin.listTopics());
+      const missing = STREAM_CATEGORIES.map((c) => this.topic(c)).filter((t) => !existing.has(t));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: this.options.partitions,
+          replicationFactor: this.options.replicationFactor,
+          configEntries: [{ name: 'retention.ms', value: '-1' }],
+        })),
+      });
+    });
+  }
+
+  async publish(events: readonly EventEnvelope[]): Promise<void> {
+    const byTopic = new Map<string, EventEnvelope[]>();
+    for (const event of events) {
+      const topic = this.topic(categoryOf(event.streamId));
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), event]);
+    }
+    const producer = await this.connectedProducer();
+    try {
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, batch]) => ({ topic, messages: batch.map(encode) })),
+      });
+    } catch (error) {
+      // A producer that failed may hold stale broker metadata or sequence numbers: start afresh.
+      this.producer = undefined;
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async subscribe(options: SubscribeOptions, handle: (event: EventEnvelope) => Promise<void>): Promise<Subscription> {
+    const consumer = this.kafka.consumer({
+      groupId: options.group,
+      retry: { initialRetryTime: 300, retries: 8, restartOnFailure: async () => true },
+    });
+    this.consumers.add(consumer);
+    let closing = false;
+    await consumer.connect();
+    const joined = new Promise<void>((resolve) => {
+      const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
+        remove();
+        resolve();
+      });
+    });
+    await consumer.subscribe({ topics: options.categories.map((c) => this.topic(c)), fromBeginning: options.fromBeginning });
+    await consumer.run({
+      eachMessage: async ({ message, heartbeat }) => {
+        const event = decode(message.value, message.headers);
+        // A failing handler (e.g. the database is down) blocks its partition rather than skip an event.
+        for (;;) {
+          try {
+            await handle(event);
+            return;
+          } catch (error) {
+            if (closing) throw error;
+            this.log('warn', `consumer ${options.group}: ${event.type} at ${event.position} failed, retrying: ${(error as Error).message}`);
+            await new Promise((resolve) => setTimeout(resolve, HANDLER_RETRY_MS));
+            await heartbeat().catch(() => undefined);
+          }
+        }
+      },
+    });
+    // Resolving once the group has joined means events published from now on are seen.
+    await Promise.race([joined, new Promise((resolve) => setTimeout(resolve, JOIN_WAIT_MS).unref())]);
+    return {
+      close: async () => {
+        closing = true;
+        this.consumers.delete(consumer);
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  async healthy(): Promise<boolean> {
+    try {
+      await this.withAdmin(async (admin) => {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('timeout')), HEALTH_TIMEOUT_MS);
+        });
+        await Promise.race([admin.describeCluster(), timeout]).finally(() => clearTimeout(timer));
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((c) => c.disconnect().catch(() => undefined)));
+    this.consumers.clear();
+    await this.producer?.disconnect().catch(() => undefined);
+    this.producer = undefined;
+  }
+
+  private async connectedProducer(): Promise<Producer> {
+    if (!this.producer) {
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await producer.connect();
+      this.producer = producer;
+    }
+    return this.producer;
+  }
+
+  private async withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return await work(admin);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import type { EnterpriseParameterValues } from '@authz/contracts';
+import { DEFAULT_PARAMETERS } from '@authz/domain';
+import type { ParameterChange, ParametersReadModel, ParametersView } from '@authz/application';
+import type { Database } from '@authz/event-store';
+import { EnterpriseParameterChangeRow, EnterpriseParameterRow } from './parameter.entities';
+
+export class PostgresParametersReadModel implements ParametersReadModel {
+  constructor(private readonly db: Database) {}
+
+  async current(): Promise<ParametersView> {
+    const [rows, checkpoint] = await Promise.all([
+      this.db.read((m) => m.getRepository(EnterpriseParameterRow).find()),
+      this.db.query<{ position: string }>(`SELECT position FROM projection_checkpoints WHERE projection = 'parameters'`),
+    ]);
+    const values: EnterpriseParameterValues = { ...DEFAULT_PARAMETERS };
+    for (const row of rows) {
+      if (row.name in values) Object.assign(values, { [row.name]: row.value });
+    }
+    const latest = rows.reduce<EnterpriseParameterRow | undefined>(
+      (a, b) => (a && Number(a.position) > Number(b.position) ? a : b),
+      undefined,
+    );
+    return {
+      values,
+      updatedAt: latest ? latest.updatedAt.toISOString() : null,
+      updatedBy: latest?.updatedBy ?? null,
+      position: Number(checkpoint[0]?.position ?? 0),
+    };
+  }
+
+  async history(limit: number): Promise<ParameterChange[]> {
+    const rows = await this.db.read((m) =>
+      m.getRepository(EnterpriseParameterChangeRow).find({ order: { position: 'DESC' }, take: limit }),
+    );
+    return rows.map((row) => ({
+      position: Number(row.position),
+      occurredAt: row.occurredAt.toISOString(),
+      actor: row.actor,
+      nodeId: row.nodeId,
+      changes: row.changes,
+      previous: row.previous,
+    }));
+  }
+}

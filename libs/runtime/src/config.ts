@@ -1,0 +1,75 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+
+export interface KafkaConfig {
+  brokers: string[];
+  topicPrefix: string;
+  partitions: number;
+  replicationFactor: number;
+}
+
+export interface AuthzConfig {
+  mode: 'embedded' | 'cluster';
+  nodeId: string;
+  host: string;
+  port: number;
+  databaseUrl?: string;
+  dataDir: string;
+  kafka?: KafkaConfig;
+  adminUser?: string;
+  adminPassword?: string;
+  /** Run the projections inside this process (always in embedded mode). */
+  runProjections: boolean;
+  relayPollMs: number;
+}
+
+export class ConfigError extends Error {}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+  }
+  return value;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, not "${env[name]}"`);
+}
+
+/** Reads the configuration from the environment; see the README for each variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultPort = 8080): AuthzConfig {
+  const databaseUrl = env.AUTHZ_DATABASE_URL || undefined;
+  const brokers = env.AUTHZ_KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean);
+  if (Boolean(databaseUrl) !== Boolean(brokers?.length)) {
+    throw new ConfigError('cluster mode needs both AUTHZ_DATABASE_URL and AUTHZ_KAFKA_BROKERS (embedded mode: neither)');
+  }
+  const mode = databaseUrl ? 'cluster' : 'embedded';
+  const port = integer(env, 'AUTHZ_PORT', defaultPort, 0, 65535);
+  return {
+    mode,
+    nodeId: env.AUTHZ_NODE_ID || `${hostname()}:${port}`,
+    host: env.AUTHZ_HOST || '127.0.0.1',
+    port,
+    databaseUrl,
+    dataDir: resolve(env.AUTHZ_DATA_DIR || '.authz-data'),
+    kafka: brokers?.length
+      ? {
+          brokers,
+          topicPrefix: env.AUTHZ_KAFKA_TOPIC_PREFIX || 'authz',
+          partitions: integer(env, 'AUTHZ_KAFKA_PARTITIONS', 3, 1, 1000),
+          replicationFactor: integer(env, 'AUTHZ_KAFKA_REPLICATION_FACTOR', 1, 1, 10),
+        }
+      : undefined,
+    adminUser: env.AUTHZ_ADMIN_USER || undefined,
+    adminPassword: env.AUTHZ_ADMIN_PASSWORD || undefined,
+    runProjections: mode === 'embedded' || flag(env, 'AUTHZ_RUN_PROJECTIONS', false),
+    relayPollMs: integer(env, 'AUTHZ_RELAY_POLL_MS', 1000, 10, 60_000),
+  };
+}

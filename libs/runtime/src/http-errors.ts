@@ -1,0 +1,82 @@
+import {
+  ArgumentsHost,
+  Catch,
+  HttpException,
+  HttpStatus,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { DomainError, ValidationError } from '@authz/domain';
+import { ConcurrencyError } from '@authz/application';
+import type { Log } from './runtime';
+
+export interface ErrorBody {
+  error: string;
+  error_description: string;
+  code?: string;
+  details?: Record<string, unknown>;
+}
+
+const OAUTH_ERROR_BY_STATUS: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'invalid_client',
+  403: 'access_denied',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'invalid_request',
+  415: 'invalid_request',
+  429: 'too_many_requests',
+  503: 'temporarily_unavailable',
+};
+
+function errorName(status: number): string {
+  return OAUTH_ERROR_BY_STATUS[status] ?? (status >= 500 ? 'server_error' : 'invalid_request');
+}
+
+/** Maps an error to a status and a body; never lets a stack trace or internal message out. */
+export function describeError(exception: unknown): { status: number; body: ErrorBody } {
+  if (exception instanceof ValidationError) {
+    return { status: 400, body: { error: 'invalid_request', error_description: exception.message, code: exception.code, details: exception.details } };
+  }
+  if (exception instanceof ConcurrencyError) {
+    return { status: 409, body: { error: 'conflict', error_description: 'the resource changed meanwhile; try again', code: exception.code } };
+  }
+  if (exception instanceof DomainError) {
+    return { status: 409, body: { error: 'conflict', error_description: exception.message, code: exception.code } };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    if (typeof response === 'object' && response !== null && 'error_description' in response) {
+      return { status, body: response as ErrorBody };
+    }
+    return { status, body: { error: errorName(status), error_description: exception.message } };
+  }
+  return { status: 500, body: { error: 'server_error', error_description: 'internal error' } };
+}
+
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  constructor(private readonly log: Log) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const { status, body } = describeError(exception);
+    if (status >= 500) this.log('error', `unhandled error: ${(exception as Error)?.stack ?? String(exception)}`);
+    response.status(status).json(body);
+  }
+}
+
+/** Express-level errors (the JSON body parser) that happen before Nest routes the request. */
+export function bodyParserErrors(error: { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) {
+  if (error?.type === 'entity.parse.failed') {
+    res.status(HttpStatus.BAD_REQUEST).json({ error: 'invalid_request', error_description: 'the body is not valid JSON' });
+  } else if (error?.type === 'entity.too.large') {
+    res.status(HttpStatus.PAYLOAD_TOO_LARGE).json({ error: 'invalid_request', error_description: 'the body is too large' });
+  } else if (error?.status && error.status < 500) {
+    res.status(error.status).json({ error: 'invalid_request', error_description: 'the request body could not be read' });
+  } else {
+    next(error);
+  }
+}

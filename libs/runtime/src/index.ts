@@ -1,0 +1,6 @@
+export * from './config';
+export * from './password-hasher';
+export * from './runtime';
+export * from './logger';
+export * from './health.controller';
+export * from './http-errors';

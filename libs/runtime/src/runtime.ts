@@ -1,0 +1,129 @@
+import type { Provider } from '@nestjs/common';
+import {
+  CREDENTIAL_STORE,
+  EVENT_STORE,
+  EVENT_TRANSPORT,
+  PARAMETERS_READ_MODEL,
+  PASSWORD_HASHER,
+  UNIT_OF_WORK,
+  type EventTransport,
+} from '@authz/application';
+import { Database, EventStore1700000000000, OutboxRelay, PostgresCredentialStore, PostgresEventStore } from '@authz/event-store';
+import { InProcessTransport, KafkaTransport } from '@authz/messaging';
+import {
+  EnterpriseParameterChangeRow,
+  EnterpriseParameterRow,
+  ParametersProjection,
+  PostgresParametersReadModel,
+  ProjectionRunner,
+  ReadModels1700000000001,
+} from '@authz/read-models';
+import type { AuthzConfig } from './config';
+import { ScryptPasswordHasher } from './password-hasher';
+
+export type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+export interface RuntimeOptions {
+  relay: boolean;
+  projections: boolean;
+  log: Log;
+}
+
+export const MIGRATIONS = [EventStore1700000000000, ReadModels1700000000001];
+export const ENTITIES = [EnterpriseParameterRow, EnterpriseParameterChangeRow];
+
+/**
+ * The adapters behind the ports, chosen by mode: PostgreSQL + Kafka in cluster mode,
+ * PGlite + in-process in embedded mode. Everything above them is the same code.
+ */
+export class Runtime {
+  readonly relay?: OutboxRelay;
+  readonly runner?: ProjectionRunner;
+  readonly credentials: PostgresCredentialStore;
+  readonly hasher = new ScryptPasswordHasher();
+  readonly parameters: PostgresParametersReadModel;
+
+  private constructor(
+    readonly config: AuthzConfig,
+    readonly db: Database,
+    readonly store: PostgresEventStore,
+    readonly transport: EventTransport,
+    options: RuntimeOptions,
+  ) {
+    this.credentials = new PostgresCredentialStore(db);
+    this.parameters = new PostgresParametersReadModel(db);
+    if (options.relay) {
+      this.relay = new OutboxRelay(db, transport, { pollMs: config.relayPollMs, log: options.log });
+    }
+    if (options.projections) {
+      const prefix = config.kafka?.topicPrefix ?? 'authz';
+      this.runner = new ProjectionRunner(db, store, transport, [new ParametersProjection()], prefix);
+    }
+  }
+
+  static async create(config: AuthzConfig, options: RuntimeOptions): Promise<Runtime> {
+    const db = await Database.open({
+      url: config.databaseUrl,
+      dataDir: `${config.dataDir}/pgdata`,
+      migrations: MIGRATIONS,
+      entities: ENTITIES,
+    });
+    let transport: EventTransport;
+    if (config.kafka) {
+      const kafka = new KafkaTransport({ ...config.kafka, clientId: `authz-${config.nodeId}`, log: options.log });
+      await kafka.ensureTopics();
+      transport = kafka;
+    } else {
+      transport = new InProcessTransport((message) => options.log('warn', message));
+    }
+    return new Runtime(config, db, new PostgresEventStore(db, config.nodeId), transport, options);
+  }
+
+  /** Starts relaying and projecting. Projections subscribe first, so that nothing relayed is missed. */
+  async start(): Promise<void> {
+    await this.runner?.start({ catchUpFromStore: this.config.mode === 'embedded' });
+    this.relay?.start();
+  }
+
+  private closed?: Promise<void>;
+
+  /** Nest calls this on shutdown (SIGTERM with shutdown hooks enabled). */
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.relay?.stop();
+    await this.runner?.stop();
+    await this.transport.close();
+    await this.db.close();
+  }
+
+  async health(): Promise<{ database: boolean; transport: boolean }> {
+    const [database, transport] = await Promise.all([
+      this.db.query('SELECT 1').then(
+        () => true,
+        () => false,
+      ),
+      this.transport.healthy(),
+    ]);
+    return { database, transport };
+  }
+
+  providers(): Provider[] {
+    return [
+      { provide: Runtime, useValue: this },
+      { provide: EVENT_STORE, useValue: this.store },
+      { provide: UNIT_OF_WORK, useValue: this.db },
+      { provide: EVENT_TRANSPORT, useValue: this.transport },
+      { provide: CREDENTIAL_STORE, useValue: this.credentials },
+      { provide: PASSWORD_HASHER, useValue: this.hasher },
+      { provide: PARAMETERS_READ_MODEL, useValue: this.parameters },
+    ];
+  }
+}
