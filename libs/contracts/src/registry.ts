@@ -8,16 +8,21 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   [USER_REGISTERED]: 1,
 };
 
-type Upcaster = (data: unknown) => unknown;
+export type Upcaster = (data: unknown) => unknown;
+export type UpcasterTable = Record<string, Record<number, Upcaster>>;
 
 /**
  * Upcasters turn an old payload into the next version's: `upcasters[type][v]` maps v → v+1.
  * Readers call `upcast` so that they only ever see current schemas.
  */
-const upcasters: Record<string, Record<number, Upcaster>> = {};
+const UPCASTERS: UpcasterTable = {};
 
-export function upcast<D = unknown>(event: EventEnvelope): EventEnvelope<D> {
-  const target = CURRENT_SCHEMA_VERSIONS[event.type];
+export function upcast<D = unknown>(
+  event: EventEnvelope,
+  upcasters: UpcasterTable = UPCASTERS,
+  versions: Readonly<Record<string, number>> = CURRENT_SCHEMA_VERSIONS,
+): EventEnvelope<D> {
+  const target = versions[event.type];
   if (target === undefined || event.schemaVersion >= target) return event as EventEnvelope<D>;
   let { data, schemaVersion } = event;
   while (schemaVersion < target) {

@@ -71,7 +71,7 @@ export class HttpErrorFilter implements ExceptionFilter {
 /** Express-level errors (the JSON body parser) that happen before Nest routes the request. */
 export function bodyParserErrors(error: { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) {
   if (error?.type === 'entity.parse.failed') {
-    res.status(HttpStatus.BAD_REQUEST).json({ error: 'invalid_request', error_description: 'the body is not valid JSON' });
+    res.status(HttpStatus.BAD_REQUEST).json({ error: 'invalid_request', error_description: 'the body is not valid JSON (a JSON object is expected)' });
   } else if (error?.type === 'entity.too.large') {
     res.status(HttpStatus.PAYLOAD_TOO_LARGE).json({ error: 'invalid_request', error_description: 'the body is too large' });
   } else if (error?.status && error.status < 500) {

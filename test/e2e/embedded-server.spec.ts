@@ -1,0 +1,136 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { api, basic, startNode, type Node } from '../support/processes';
+
+/**
+ * The README's first command on a bare machine: embedded mode, no PostgreSQL or Kafka
+ * configured, serves /health and the parameters API.
+ */
+describe('authz-server in embedded mode', () => {
+  let node: Node;
+  let dataDir: string;
+  let admin: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'authz-embedded-'));
+    node = await startNode('server', { AUTHZ_DATA_DIR: dataDir, AUTHZ_NODE_ID: 'embedded-1' });
+    const passwordFile = join(dataDir, 'admin-password');
+    expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
+    admin = basic('admin', readFileSync(passwordFile, 'utf8').trim());
+  });
+
+  afterAll(async () => {
+    await node?.stop();
+  });
+
+  const parameters = (options: Parameters<typeof api>[1] = {}) => api(`${node.url}/admin/parameters`, { auth: admin, ...options });
+
+  it('prints where it listens and how to reach the admin API', () => {
+    expect(node.output()).toContain(`listening on ${node.url}`);
+    expect(node.output()).toContain('embedded mode');
+    expect(node.output()).toContain('admin-password');
+  });
+
+  it('is live and ready without Kafka or PostgreSQL running', async () => {
+    const health = await api(`${node.url}/health`);
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: 'up', mode: 'embedded', checks: { database: 'up', transport: 'up' } });
+    expect((await api(`${node.url}/health/live`)).status).toBe(200);
+  });
+
+  it('answers the seed defaults, then a change made through the command, the event and the projection', async () => {
+    const before = await parameters();
+    expect(before.status).toBe(200);
+    expect(before.body).toMatchObject({ oauthWithRefreshLoginFlow: 'Disabled', accessTokenExpiryMinutes: 60, refreshTokenExpiryDays: 60 });
+
+    const put = await parameters({ method: 'PUT', body: { oauthWithRefreshLoginFlow: 'Enabled', refreshTokenExpiryDays: 30 } });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ oauthWithRefreshLoginFlow: 'Enabled', refreshTokenExpiryDays: 30, accessTokenExpiryMinutes: 60 });
+
+    const after = await parameters();
+    expect(after.body).toMatchObject({ oauthWithRefreshLoginFlow: 'Enabled', refreshTokenExpiryDays: 30, updatedBy: 'user:admin' });
+    expect(after.body.position).toBeGreaterThanOrEqual(put.body.position);
+
+    const history = await api(`${node.url}/admin/parameters/history`, { auth: admin });
+    expect(history.body[0]).toMatchObject({ actor: 'user:admin', nodeId: 'embedded-1', changes: { oauthWithRefreshLoginFlow: 'Enabled', refreshTokenExpiryDays: 30 } });
+  });
+
+  describe('bad input changes nothing', () => {
+    let historyLength: number;
+    beforeAll(async () => {
+      historyLength = (await api(`${node.url}/admin/parameters/history?limit=500`, { auth: admin })).body.length;
+    });
+    afterAll(async () => {
+      expect((await api(`${node.url}/admin/parameters/history?limit=500`, { auth: admin })).body).toHaveLength(historyLength);
+    });
+
+    it.each([
+      ['out of range minutes', { accessTokenExpiryMinutes: 1441 }, /from 1 to 1440/],
+      ['zero minutes', { accessTokenExpiryMinutes: 0 }, /from 1 to 1440/],
+      ['out of range days', { refreshTokenExpiryDays: 91 }, /from 1 to 90/],
+      ['a string for a number', { refreshTokenExpiryDays: '30' }, /whole number/],
+      ['a lowercase switch', { oauthWithRefreshLoginFlow: 'enabled' }, /"Enabled" or "Disabled"/],
+      ['an unknown parameter', { tokenColour: 'blue' }, /unknown parameter "tokenColour"/],
+      ['a valid value beside a bad one', { accessTokenExpiryMinutes: 10, refreshTokenExpiryDays: 0 }, /from 1 to 90/],
+      ['an empty object', {}, /names no parameter/],
+      ['an array', [1, 2], /JSON object/],
+      ['null', null, /JSON object is expected/],
+    ])('%s → 400 with a clear message', async (_, body, message) => {
+      const response = await parameters({ method: 'PUT', body });
+      expect(response.status).toBe(400);
+      expect(response.body.error).toBe('invalid_request');
+      expect(response.body.error_description).toMatch(message);
+    });
+
+    it('malformed JSON → 400', async () => {
+      const response = await parameters({ method: 'PUT', rawBody: '{"accessTokenExpiryMinutes": ' });
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ error: 'invalid_request', error_description: 'the body is not valid JSON (a JSON object is expected)' });
+    });
+
+    it('a body over the size limit → 413', async () => {
+      const response = await parameters({ method: 'PUT', rawBody: JSON.stringify({ x: 'a'.repeat(100_000) }) });
+      expect(response.status).toBe(413);
+    });
+
+    it('a form instead of JSON → 415', async () => {
+      const response = await parameters({ method: 'PUT', rawBody: 'accessTokenExpiryMinutes=5', contentType: 'application/x-www-form-urlencoded' });
+      expect(response.status).toBe(415);
+    });
+
+    it.each([
+      ['no credentials', undefined],
+      ['a wrong password', basic('admin', 'wrong-password')],
+      ['an unknown user', basic('mallory', 'whatever-password')],
+      ['a malformed header', 'Basic !!!not-base64'],
+      ['another scheme', 'Bearer abc'],
+    ])('%s → 401 with a Basic challenge', async (_, auth) => {
+      const response = await api(`${node.url}/admin/parameters`, { method: 'PUT', auth, body: { accessTokenExpiryMinutes: 5 } });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toContain('Basic');
+      expect(response.body.error).toBe('invalid_client');
+      expect((await api(`${node.url}/admin/parameters`, { auth })).status).toBe(401);
+    });
+
+    it('an account without the admin role → 403', async () => {
+      const created = await api(`${node.url}/admin/users`, { method: 'POST', auth: admin, body: { userId: 'reader', password: 'reader-password', roles: ['key-reader'] } });
+      expect(created.status).toBe(201);
+      const response = await parameters({ method: 'PUT', auth: basic('reader', 'reader-password'), body: { accessTokenExpiryMinutes: 5 } });
+      expect(response.status).toBe(403);
+    });
+
+    it('bad history limits → 400', async () => {
+      for (const limit of ['0', '501', 'abc', '1.5', '-1']) {
+        expect((await api(`${node.url}/admin/parameters/history?limit=${limit}`, { auth: admin })).status).toBe(400);
+      }
+    });
+  });
+
+  it('keeps its data across a restart', async () => {
+    await node.stop();
+    node = await startNode('server', { AUTHZ_DATA_DIR: dataDir, AUTHZ_NODE_ID: 'embedded-1' });
+    const response = await parameters();
+    expect(response.body).toMatchObject({ oauthWithRefreshLoginFlow: 'Enabled', refreshTokenExpiryDays: 30 });
+  });
+});
