@@ -101,6 +101,7 @@ render() { # template output key=value...
 
 # All commands serialise on one lock so that e.g. two test workers calling
 # `up` at once don't both format the data dir or start two brokers.
+# Anything that daemonises must be started with `9>&-`, or it keeps the lock.
 take_lock() {
   mkdir -p "$INFRA_DIR"
   exec 9>"$INFRA_DIR/lock"
@@ -117,7 +118,10 @@ pg_up() {
     local ver; ver="$(pg_version)"
     [[ -n "$ver" ]] || die "PostgreSQL is not running and no cluster found in /etc/postgresql"
     log "starting PostgreSQL $ver/main"
-    pg_ctlcluster --skip-systemctl-redirect "$ver" main start
+    # The postmaster would inherit our lock fd (and hold it forever, blocking
+    # every later call) and our stdout (hanging callers that capture it).
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main start \
+      </dev/null >&2 9>&-
     touch "$INFRA_DIR/pg.started"
     local waited=0
     until pg_ready; do
@@ -145,11 +149,11 @@ pg_down() {
     local ver; ver="$(pg_version)"
     if pg_ready; then
       log "stopping PostgreSQL $ver/main (started by infra.sh up)"
-      pg_ctlcluster --skip-systemctl-redirect "$ver" main stop
+      pg_ctlcluster --skip-systemctl-redirect "$ver" main stop </dev/null >&2 9>&-
     fi
     rm -f "$INFRA_DIR/pg.started"
   else
-    log "leaving PostgreSQL alone (it was already running before 'up')"
+    log "leaving PostgreSQL as it is (infra.sh up did not start it)"
   fi
 }
 
@@ -167,7 +171,7 @@ kafka_fetch() {
   # copy-dependencies never deletes, so start clean to avoid mixed versions.
   rm -rf "$LIBS_DIR"
   # stdout goes to stderr: callers parse our stdout for KAFKA_BROKERS=...
-  mvn -q -B -Dstyle.color=never -f "$KAFKA_DIR/pom.xml" dependency:copy-dependencies \
+  mvn -q -B -f "$KAFKA_DIR/pom.xml" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$LIBS_DIR" >&2
   # Fail here, not 3 minutes into a broker start, if a module went missing.
   javap -cp "$LIBS_DIR/*" kafka.Kafka kafka.tools.StorageTool \
@@ -272,7 +276,7 @@ kafka_start() {
   local p
   for p in "$port" "$ctl_port"; do
     ! port_open "$p" || die "port $p is in use by another process (not our broker); \
-set AUTHZ_TEST_KAFKA_PORT / AUTHZ_TEST_KAFKA_CONTROLLER_PORT, then: $0 reset-kafka && $0 up"
+free it, or pick other ports with AUTHZ_TEST_KAFKA_PORT / AUTHZ_TEST_KAFKA_CONTROLLER_PORT and run: $0 up"
   done
 
   local attempt start=$SECONDS
