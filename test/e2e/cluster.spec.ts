@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { KAFKA_BROKERS, createDatabase, uniqueName, waitFor } from '../support/infra';
 import { api, basic, startNode, type Node } from '../support/processes';
 
@@ -20,6 +21,7 @@ describe('a cluster of two nodes and a projector', () => {
       AUTHZ_ADMIN_USER: 'admin',
       AUTHZ_ADMIN_PASSWORD: 'cluster-admin-password',
       AUTHZ_RELAY_POLL_MS: '200',
+      AUTHZ_KEK: randomBytes(32).toString('base64'),
     };
     // Both nodes start at once: one creates the admin account, the other finds it.
     [nodeA, nodeB] = await Promise.all([

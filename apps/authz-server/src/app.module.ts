@@ -6,6 +6,7 @@ import { HealthController, HttpErrorFilter, type Log, type Runtime } from '@auth
 import { RolesGuard } from './http/admin.guard';
 import { ParametersController } from './http/parameters.controller';
 import { UsersController } from './http/users.controller';
+import { KeyDistributionController, KeysController } from './http/keys.controller';
 
 @Module({})
 export class AuthzServerModule {
@@ -13,7 +14,7 @@ export class AuthzServerModule {
     return {
       module: AuthzServerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, ParametersController, UsersController],
+      controllers: [HealthController, ParametersController, UsersController, KeysController, KeyDistributionController],
       providers: [
         ...runtime.providers(),
         ...APPLICATION_HANDLERS,

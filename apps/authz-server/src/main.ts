@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import express from 'express';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
+import { InitializeClusterCommand } from '@authz/application';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, Runtime, bodyParserErrors, createLogger, loadConfig } from '@authz/runtime';
 import { AuthzServerModule } from './app.module';
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const runtime = await Runtime.create(config, { relay: true, projections: config.runProjections, log });
+  const runtime = await Runtime.create(config, { relay: true, projections: config.runProjections, keys: true, log });
   const app = await NestFactory.create<NestExpressApplication>(AuthzServerModule.with(runtime, log), {
     logger: nest,
     bodyParser: false,
@@ -35,13 +36,17 @@ async function main(): Promise<void> {
   app.enableShutdownHooks();
 
   await app.init();
-  const admin = await bootstrapAdmin(runtime, app.get(CommandBus), log);
+  const commandBus = app.get(CommandBus);
+  const cluster = await commandBus.execute(new InitializeClusterCommand({ actor: `system:${config.nodeId}`, correlationId: 'bootstrap' }));
+  if (cluster.created) log('info', `initialized cluster ${cluster.clusterId} with new signing and encryption keys`);
+  const admin = await bootstrapAdmin(runtime, commandBus, log);
   await runtime.start();
   await app.listen(config.port, config.host);
   const url = await app.getUrl();
 
   const banner = [
     `authz-server ${config.nodeId} listening on ${url} (${config.mode} mode${config.mode === 'embedded' ? `, data in ${config.dataDir}` : ''})`,
+    `  cluster:     ${cluster.clusterId}; key-encryption key from ${runtime.kek!.source}`,
     `  health:      curl ${url}/health`,
     admin?.passwordFile
       ? `  admin:       user "${admin.user}", password in ${admin.passwordFile}`
@@ -56,6 +61,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  if (error instanceof ConfigError) {
+    console.error(`authz-server: ${error.message}`);
+    process.exit(2);
+  }
   console.error(`authz-server failed to start: ${(error as Error).message}`);
   process.exit(1);
 });

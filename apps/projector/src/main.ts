@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   }
   const { nest, log } = createLogger('projector');
   const config = loadConfig(process.env, 8081);
-  const runtime = await Runtime.create(config, { relay: false, projections: true, log });
+  const runtime = await Runtime.create(config, { relay: false, projections: true, keys: false, log });
   const runner = runtime.runner!;
 
   if (values.rebuild) {

@@ -2,6 +2,9 @@ import { ChangeParametersHandler } from './parameters/change-parameters/change-p
 import { GetParameterHistoryHandler, GetParametersHandler } from './parameters/get-parameters/get-parameters.handler';
 import { RegisterUserHandler } from './users/register-user/register-user.handler';
 import { VerifyCredentialsHandler } from './users/verify-credentials/verify-credentials.handler';
+import { InitializeClusterHandler } from './keys/initialize-cluster/initialize-cluster.handler';
+import { RegenerateKeyHandler } from './keys/regenerate-key/regenerate-key.handler';
+import { GetClusterKeysHandler, GetKeyRingHandler } from './keys/get-keys/get-keys.handler';
 
 /** Every command and query handler; the ports they inject are bound by the runtime. */
 export const APPLICATION_HANDLERS = [
@@ -10,4 +13,8 @@ export const APPLICATION_HANDLERS = [
   GetParameterHistoryHandler,
   RegisterUserHandler,
   VerifyCredentialsHandler,
+  InitializeClusterHandler,
+  RegenerateKeyHandler,
+  GetKeyRingHandler,
+  GetClusterKeysHandler,
 ];

@@ -3,3 +3,4 @@ export * from './streams';
 export * from './registry';
 export * from './parameters.events';
 export * from './user.events';
+export * from './keyring.events';

@@ -1,11 +1,14 @@
 import type { EventEnvelope } from './envelope';
 import { ENTERPRISE_PARAMETERS_CHANGED } from './parameters.events';
 import { USER_REGISTERED } from './user.events';
+import { CLUSTER_INITIALIZED, KEY_REGENERATED } from './keyring.events';
 
 /** The schema version each event type is written with today. */
 export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   [ENTERPRISE_PARAMETERS_CHANGED]: 1,
   [USER_REGISTERED]: 1,
+  [CLUSTER_INITIALIZED]: 1,
+  [KEY_REGENERATED]: 1,
 };
 
 export type Upcaster = (data: unknown) => unknown;

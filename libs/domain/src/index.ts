@@ -2,3 +2,4 @@ export * from './errors';
 export * from './aggregate-root';
 export * from './parameters/enterprise-parameters';
 export * from './users/user';
+export * from './keys/key-ring';

@@ -4,3 +4,6 @@ export * from './parameters/parameter.entities';
 export * from './parameters/parameters.projection';
 export * from './parameters/parameters.read-model';
 export * from './migrations/1700000000001-read-models';
+export * from './keys/key-cache';
+export * from './keys/node-keys.read-model';
+export * from './migrations/1700000000002-node-keys';

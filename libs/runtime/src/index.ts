@@ -4,3 +4,5 @@ export * from './runtime';
 export * from './logger';
 export * from './health.controller';
 export * from './http-errors';
+export * from './keys/kek';
+export * from './keys/key-factory';

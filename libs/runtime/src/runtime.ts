@@ -1,6 +1,9 @@
 import type { Provider } from '@nestjs/common';
+import { mkdirSync } from 'node:fs';
 import {
   CREDENTIAL_STORE,
+  KEY_FACTORY,
+  NODE_KEYS_READ_MODEL,
   EVENT_STORE,
   EVENT_TRANSPORT,
   PARAMETERS_READ_MODEL,
@@ -13,23 +16,31 @@ import { InProcessTransport, KafkaTransport } from '@authz/messaging';
 import {
   EnterpriseParameterChangeRow,
   EnterpriseParameterRow,
+  KeyCache,
+  NodeKeys1700000000002,
   ParametersProjection,
+  PostgresNodeKeysReadModel,
   PostgresParametersReadModel,
   ProjectionRunner,
   ReadModels1700000000001,
 } from '@authz/read-models';
 import type { AuthzConfig } from './config';
 import { ScryptPasswordHasher } from './password-hasher';
+import { loadKek, unwrapKey, type Kek } from './keys/kek';
+import { KekKeyFactory } from './keys/key-factory';
 
 export type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 
 export interface RuntimeOptions {
   relay: boolean;
   projections: boolean;
+  /** Hold the cluster keys in memory (server nodes, which mint and validate tokens). */
+  keys: boolean;
   log: Log;
+  env?: NodeJS.ProcessEnv;
 }
 
-export const MIGRATIONS = [EventStore1700000000000, ReadModels1700000000001];
+export const MIGRATIONS = [EventStore1700000000000, ReadModels1700000000001, NodeKeys1700000000002];
 export const ENTITIES = [EnterpriseParameterRow, EnterpriseParameterChangeRow];
 
 /**
@@ -42,26 +53,39 @@ export class Runtime {
   readonly credentials: PostgresCredentialStore;
   readonly hasher = new ScryptPasswordHasher();
   readonly parameters: PostgresParametersReadModel;
+  readonly nodeKeys: PostgresNodeKeysReadModel;
+  readonly keyFactory?: KekKeyFactory;
+  readonly keys?: KeyCache;
 
   private constructor(
     readonly config: AuthzConfig,
     readonly db: Database,
     readonly store: PostgresEventStore,
     readonly transport: EventTransport,
+    readonly kek: Kek | undefined,
     options: RuntimeOptions,
   ) {
     this.credentials = new PostgresCredentialStore(db);
     this.parameters = new PostgresParametersReadModel(db);
+    this.nodeKeys = new PostgresNodeKeysReadModel(db);
+    const prefix = config.kafka?.topicPrefix ?? 'authz';
+    if (kek) {
+      this.keyFactory = new KekKeyFactory(kek);
+      const unwrap = (kid: string, wrapped: Parameters<typeof unwrapKey>[2]) => unwrapKey(kek, kid, wrapped);
+      this.keys = new KeyCache(db, this.store, transport, unwrap, config.nodeId, prefix, options.log);
+    }
     if (options.relay) {
       this.relay = new OutboxRelay(db, transport, { pollMs: config.relayPollMs, log: options.log });
     }
     if (options.projections) {
-      const prefix = config.kafka?.topicPrefix ?? 'authz';
       this.runner = new ProjectionRunner(db, store, transport, [new ParametersProjection()], prefix);
     }
   }
 
   static async create(config: AuthzConfig, options: RuntimeOptions): Promise<Runtime> {
+    if (config.mode === 'embedded') mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    // Only nodes that hold keys need the KEK; the projector never sees key material.
+    const kek = options.keys ? loadKek(options.env ?? process.env, config.mode, config.dataDir) : undefined;
     const db = await Database.open({
       url: config.databaseUrl,
       dataDir: `${config.dataDir}/pgdata`,
@@ -76,11 +100,12 @@ export class Runtime {
     } else {
       transport = new InProcessTransport((message) => options.log('warn', message));
     }
-    return new Runtime(config, db, new PostgresEventStore(db, config.nodeId), transport, options);
+    return new Runtime(config, db, new PostgresEventStore(db, config.nodeId), transport, kek, options);
   }
 
   /** Starts relaying and projecting. Projections subscribe first, so that nothing relayed is missed. */
   async start(): Promise<void> {
+    await this.keys?.start();
     await this.runner?.start({ catchUpFromStore: this.config.mode === 'embedded' });
     this.relay?.start();
   }
@@ -99,6 +124,7 @@ export class Runtime {
 
   private async shutdown(): Promise<void> {
     await this.relay?.stop();
+    await this.keys?.stop();
     await this.runner?.stop();
     await this.transport.close();
     await this.db.close();
@@ -124,6 +150,8 @@ export class Runtime {
       { provide: CREDENTIAL_STORE, useValue: this.credentials },
       { provide: PASSWORD_HASHER, useValue: this.hasher },
       { provide: PARAMETERS_READ_MODEL, useValue: this.parameters },
+      { provide: NODE_KEYS_READ_MODEL, useValue: this.nodeKeys },
+      ...(this.keyFactory ? [{ provide: KEY_FACTORY, useValue: this.keyFactory }] : []),
     ];
   }
 }

@@ -2,3 +2,4 @@ export * from './event-store.port';
 export * from './event-transport.port';
 export * from './read-models.port';
 export * from './credentials.port';
+export * from './keys.port';
