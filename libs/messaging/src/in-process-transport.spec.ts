@@ -16,8 +16,8 @@ describe('InProcessTransport', () => {
     const transport = new InProcessTransport();
     const a: number[] = [];
     const b: number[] = [];
-    await transport.subscribe({ group: 'a', categories: ['user'], fromBeginning: true }, async (e) => void a.push(e.position));
-    await transport.subscribe({ group: 'b', categories: ['user', 'parameters'], fromBeginning: true }, async (e) => void b.push(e.position));
+    await transport.subscribe({ group: 'a', categories: ['user'], fromBeginning: true }, async (batch) => void a.push(...batch.map((e) => e.position)));
+    await transport.subscribe({ group: 'b', categories: ['user', 'parameters'], fromBeginning: true }, async (batch) => void b.push(...batch.map((e) => e.position)));
     await transport.publish([event('user-x', 1), event('parameters-cluster', 2), event('user-y', 3)]);
     await until(() => b.length === 3);
     expect(a).toEqual([1, 3]);
@@ -29,9 +29,9 @@ describe('InProcessTransport', () => {
     const transport = new InProcessTransport();
     const seen: number[] = [];
     let failures = 2;
-    await transport.subscribe({ group: 'g', categories: ['user'], fromBeginning: true }, async (e) => {
-      if (e.position === 1 && failures-- > 0) throw new Error('database down');
-      seen.push(e.position);
+    await transport.subscribe({ group: 'g', categories: ['user'], fromBeginning: true }, async (batch) => {
+      if (batch[0].position === 1 && failures-- > 0) throw new Error('database down');
+      seen.push(...batch.map((e) => e.position));
     });
     await transport.publish([event('user-x', 1), event('user-x', 2)]);
     await until(() => seen.length === 2);

@@ -4,17 +4,18 @@ import type { EventTransport, SubscribeOptions, Subscription } from '@authz/appl
 
 interface Subscriber {
   options: SubscribeOptions;
-  handle: (event: EventEnvelope) => Promise<void>;
+  handle: (events: EventEnvelope[]) => Promise<void>;
   queue: EventEnvelope[];
   draining?: Promise<void>;
   closed: boolean;
 }
 
 const RETRY_MS = 200;
+const MAX_BATCH = 500;
 
 /**
  * Embedded mode's transport: delivers to subscribers of this process, each in its own
- * queue, in publish order, retrying a failed handler until it succeeds. Nothing is kept:
+ * queue, in publish order and in batches, retrying a failed handler until it succeeds. Nothing is kept:
  * a subscriber that starts late catches up from the event store instead.
  */
 export class InProcessTransport implements EventTransport {
@@ -31,7 +32,7 @@ export class InProcessTransport implements EventTransport {
     }
   }
 
-  async subscribe(options: SubscribeOptions, handle: (event: EventEnvelope) => Promise<void>): Promise<Subscription> {
+  async subscribe(options: SubscribeOptions, handle: (events: EventEnvelope[]) => Promise<void>): Promise<Subscription> {
     const subscriber: Subscriber = { options, handle, queue: [], closed: false };
     this.subscribers.push(subscriber);
     return {
@@ -54,9 +55,10 @@ export class InProcessTransport implements EventTransport {
 
   private async drain(subscriber: Subscriber): Promise<void> {
     while (!subscriber.closed && subscriber.queue.length > 0) {
+      const batch = subscriber.queue.slice(0, MAX_BATCH);
       try {
-        await subscriber.handle(subscriber.queue[0]);
-        subscriber.queue.shift();
+        await subscriber.handle(batch);
+        subscriber.queue.splice(0, batch.length);
       } catch (error) {
         this.log(`subscriber ${subscriber.options.group} failed, retrying: ${(error as Error).message}`);
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));

@@ -80,7 +80,7 @@ export class KafkaTransport implements EventTransport {
     }
   }
 
-  async subscribe(options: SubscribeOptions, handle: (event: EventEnvelope) => Promise<void>): Promise<Subscription> {
+  async subscribe(options: SubscribeOptions, handle: (events: EventEnvelope[]) => Promise<void>): Promise<Subscription> {
     const consumer = this.kafka.consumer({
       groupId: options.group,
       retry: { initialRetryTime: 300, retries: 8, restartOnFailure: async () => true },
@@ -96,16 +96,18 @@ export class KafkaTransport implements EventTransport {
     });
     await consumer.subscribe({ topics: options.categories.map((c) => this.topic(c)), fromBeginning: options.fromBeginning });
     await consumer.run({
-      eachMessage: async ({ message, heartbeat }) => {
-        const event = decode(message.value, message.headers);
+      partitionsConsumedConcurrently: this.options.partitions,
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch, heartbeat }) => {
+        const events = batch.messages.map((m) => decode(m.value, m.headers));
         // A failing handler (e.g. the database is down) blocks its partition rather than skip an event.
         for (;;) {
           try {
-            await handle(event);
+            await handle(events);
             return;
           } catch (error) {
             if (closing) throw error;
-            this.log('warn', `consumer ${options.group}: ${event.type} at ${event.position} failed, retrying: ${(error as Error).message}`);
+            this.log('warn', `consumer ${options.group}: ${events.length} events from ${events[0]?.position} failed, retrying: ${(error as Error).message}`);
             await new Promise((resolve) => setTimeout(resolve, HANDLER_RETRY_MS));
             await heartbeat().catch(() => undefined);
           }

@@ -46,7 +46,7 @@ export class ProjectionRunner {
       this.subscriptions.push(
         await this.transport.subscribe(
           { group: `${this.groupPrefix}.projection.${projection.name}`, categories: projection.categories, fromBeginning: true },
-          (event) => this.handle(projection, event).then(() => undefined),
+          (events) => this.handleBatch(projection, events).then(() => undefined),
         ),
       );
     }
@@ -57,10 +57,18 @@ export class ProjectionRunner {
   }
 
   /** Applies one event; answers false when it had been applied already. */
-  handle(projection: Projection, event: EventEnvelope): Promise<boolean> {
+  async handle(projection: Projection, event: EventEnvelope): Promise<boolean> {
+    return (await this.handleBatch(projection, [event])) === 1;
+  }
+
+  /** Applies a batch in one transaction; answers how many events were new. */
+  async handleBatch(projection: Projection, events: readonly EventEnvelope[]): Promise<number> {
+    if (events.length === 0) return 0;
     return this.db.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock_shared($1)', [lockKey(projection.name)]);
-      return this.applyOnce(manager, projection, event);
+      let applied = 0;
+      for (const event of events) if (await this.applyOnce(manager, projection, event)) applied += 1;
+      return applied;
     });
   }
 
@@ -108,9 +116,7 @@ export class ProjectionRunner {
     for (let after = status.position; ; ) {
       const events = await this.store.readAll(after, REBUILD_BATCH);
       if (events.length === 0) return;
-      for (const event of events) {
-        if (projection.categories.some((c) => event.streamId.startsWith(`${c}-`))) await this.handle(projection, event);
-      }
+      await this.handleBatch(projection, events.filter((e) => projection.categories.some((c) => e.streamId.startsWith(`${c}-`))));
       after = events[events.length - 1].position;
     }
   }

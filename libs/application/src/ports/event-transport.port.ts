@@ -14,12 +14,12 @@ export interface SubscribeOptions {
 
 /**
  * Distributes committed events between processes: Kafka in cluster mode, in-process in
- * embedded mode. Delivery is at least once and in order per stream; handlers must be
- * idempotent. A handler that throws gets the same event again.
+ * embedded mode. Delivery is at least once, in batches, in order per stream; handlers must
+ * be idempotent. A handler that throws gets the same batch again.
  */
 export interface EventTransport {
   publish(events: readonly EventEnvelope[]): Promise<void>;
-  subscribe(options: SubscribeOptions, handle: (event: EventEnvelope) => Promise<void>): Promise<Subscription>;
+  subscribe(options: SubscribeOptions, handle: (events: EventEnvelope[]) => Promise<void>): Promise<Subscription>;
   healthy(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -76,7 +76,9 @@ export class KeyCache {
     await this.refresh();
     this.subscription = await this.transport.subscribe(
       { group: `${this.groupPrefix}.keycache.${this.nodeId}`, categories: ['keyring'], fromBeginning: true },
-      (event) => this.apply(event),
+      async (events) => {
+        for (const event of events) await this.apply(event);
+      },
     );
     this.heartbeat = setInterval(() => void this.touch(), HEARTBEAT_MS).unref();
   }
