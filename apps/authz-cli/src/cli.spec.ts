@@ -1,0 +1,206 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { run } from './cli';
+import { parseAssignments } from './commands/params';
+import { resolveCredentials, resolveUrl } from './connection';
+import { CliError, EXIT } from './errors';
+import type { Io } from './io';
+import { table } from './output';
+
+interface Call {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+/** Runs the CLI in-process against a scripted server. */
+async function cli(
+  argv: string[],
+  answer: (call: Call) => { status: number; body?: unknown } | Error = () => ({ status: 200, body: {} }),
+  options: { env?: Record<string, string>; stdin?: string; cwd?: string } = {},
+) {
+  let stdout = '';
+  let stderr = '';
+  const calls: Call[] = [];
+  const fakeFetch = (async (input: URL, init: RequestInit) => {
+    const call: Call = {
+      url: String(input),
+      method: String(init.method),
+      headers: init.headers as Record<string, string>,
+      body: init.body === undefined ? undefined : JSON.parse(String(init.body)),
+    };
+    calls.push(call);
+    const result = answer(call);
+    if (result instanceof Error) throw result;
+    return new Response(result.body === undefined ? null : typeof result.body === 'string' ? result.body : JSON.stringify(result.body), {
+      status: result.status,
+    });
+  }) as unknown as typeof fetch;
+  const io: Io = {
+    stdout: (s) => void (stdout += s),
+    stderr: (s) => void (stderr += s),
+    stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
+    env: options.env ?? {},
+    cwd: options.cwd ?? mkdtempSync(join(tmpdir(), 'authz-cli-')),
+    fetch: fakeFetch,
+  };
+  const code = await run(argv, io);
+  return { code, stdout, stderr, calls };
+}
+
+const refused = (code: string) => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(code), { code }) });
+
+describe('params set name=value parsing', () => {
+  it('takes the API names and the short aliases, numbers as numbers', () => {
+    expect(parseAssignments(['access-token-expiry=30', 'refreshTokenExpiryDays=7', 'refresh-login-flow=Enabled'])).toEqual({
+      accessTokenExpiryMinutes: 30,
+      refreshTokenExpiryDays: 7,
+      oauthWithRefreshLoginFlow: 'Enabled',
+    });
+  });
+
+  it('spells the switch as the API does, whatever the case typed', () => {
+    expect(parseAssignments(['refresh-login-flow=disabled'])).toEqual({ oauthWithRefreshLoginFlow: 'Disabled' });
+  });
+
+  it('leaves values and names it does not know to the server', () => {
+    expect(parseAssignments(['access-token-expiry=abc', 'tokenColour=blue', 'refresh-login-flow=on'])).toEqual({
+      accessTokenExpiryMinutes: 'abc',
+      tokenColour: 'blue',
+      oauthWithRefreshLoginFlow: 'on',
+    });
+  });
+
+  it.each([[['accessTokenExpiryMinutes']], [['=5']], [['access-token-expiry=']], [['a b=1']], [[]], [['access-token-expiry=5', 'accessTokenExpiryMinutes=6']]])(
+    'rejects %p as a usage error',
+    (args) => {
+      expect(() => parseAssignments(args)).toThrow(CliError);
+      try {
+        parseAssignments(args);
+      } catch (error) {
+        expect((error as CliError).exitCode).toBe(EXIT.usage);
+      }
+    },
+  );
+});
+
+describe('connection', () => {
+  it('takes --url, then AUTHZ_URL, then the local default; rejects what is not http(s)', () => {
+    expect(resolveUrl('http://h:1/base', {}).href).toBe('http://h:1/base/');
+    expect(resolveUrl(undefined, { AUTHZ_URL: 'https://a.example' }).href).toBe('https://a.example/');
+    expect(resolveUrl(undefined, {}).href).toBe('http://127.0.0.1:8080/');
+    for (const bad of ['nope', 'ftp://x', 'http://u:p@h']) expect(() => resolveUrl(bad, {})).toThrow(CliError);
+  });
+
+  function io(env: Record<string, string>, cwd: string): Io {
+    return { stdout: () => {}, stderr: () => {}, stdin: Readable.from([]), env, cwd, fetch };
+  }
+
+  it('uses the embedded server\'s password file for admin on this machine only', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'authz-cli-'));
+    mkdirSync(join(cwd, '.authz-data'));
+    writeFileSync(join(cwd, '.authz-data', 'admin-password'), 'generated\n');
+    const local = await resolveCredentials({}, io({}, cwd), new URL('http://127.0.0.1:8080/'));
+    expect(local).toMatchObject({ user: 'admin', password: 'generated' });
+    expect(await resolveCredentials({}, io({}, cwd), new URL('https://authz.example/'))).toBeUndefined();
+    expect(await resolveCredentials({ user: 'ops' }, io({}, cwd), new URL('http://127.0.0.1:8080/'))).toBeUndefined();
+  });
+
+  it('prefers options to the environment, and a file to AUTHZ_ADMIN_PASSWORD', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'authz-cli-'));
+    writeFileSync(join(cwd, 'pw'), 'from-file\r\n');
+    const env = { AUTHZ_ADMIN_USER: 'ops', AUTHZ_ADMIN_PASSWORD: 'from-env' };
+    const url = new URL('http://127.0.0.1:8080/');
+    expect(await resolveCredentials({}, io(env, cwd), url)).toMatchObject({ user: 'ops', password: 'from-env' });
+    expect(await resolveCredentials({ user: 'x', passwordFile: 'pw' }, io(env, cwd), url)).toMatchObject({ user: 'x', password: 'from-file' });
+    expect(await resolveCredentials({ password: 'p' }, io(env, cwd), url)).toMatchObject({ user: 'ops', password: 'p' });
+    await expect(resolveCredentials({ passwordFile: 'missing' }, io(env, cwd), url)).rejects.toThrow(/cannot read/);
+  });
+});
+
+describe('authz (in-process, scripted server)', () => {
+  const admin = { env: { AUTHZ_ADMIN_USER: 'admin', AUTHZ_ADMIN_PASSWORD: 'secret-pw', AUTHZ_URL: 'http://srv:1' } };
+
+  it('sends Basic credentials and JSON, and prints the server\'s answer', async () => {
+    const result = await cli(['params', 'set', 'access-token-expiry=30'], () => ({ status: 200, body: { accessTokenExpiryMinutes: 30, position: 3 } }), admin);
+    expect(result.code).toBe(0);
+    expect(result.calls[0]).toMatchObject({
+      url: 'http://srv:1/admin/parameters',
+      method: 'PUT',
+      body: { accessTokenExpiryMinutes: 30 },
+      headers: { authorization: `Basic ${Buffer.from('admin:secret-pw').toString('base64')}`, 'content-type': 'application/json' },
+    });
+    expect(result.calls[0].headers['x-correlation-id']).toMatch(/^cli-/);
+    expect(result.stdout).toContain('OAuth Access Token Expiry Timer (minutes)  30');
+  });
+
+  it.each([
+    [400, { error: 'invalid_request', error_description: 'accessTokenExpiryMinutes must be from 1 to 1440' }, EXIT.refused, 'error: accessTokenExpiryMinutes must be from 1 to 1440'],
+    [409, { error: 'conflict', error_description: 'user "x" already exists' }, EXIT.refused, 'already exists'],
+    [401, { error: 'invalid_client', error_description: 'unknown user or wrong password' }, EXIT.auth, 'authentication failed as "admin" (password from AUTHZ_ADMIN_PASSWORD)'],
+    [403, { error: 'access_denied', error_description: 'this needs the role: admin' }, EXIT.auth, 'not allowed'],
+    [500, { error: 'server_error', error_description: 'internal error' }, EXIT.refused, 'correlation id cli-'],
+    [502, '<html>Bad Gateway</html>', EXIT.refused, 'HTTP 502'],
+  ])('HTTP %d → exit %#', async (status, body, code, message) => {
+    const result = await cli(['params', 'get'], () => ({ status, body }), admin);
+    expect(result.code).toBe(code);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.stdout).toBe('');
+  });
+
+  it.each(['ECONNREFUSED', 'ENOTFOUND'])('%s → exit 3', async (code) => {
+    const result = await cli(['health'], () => refused(code), admin);
+    expect(result.code).toBe(EXIT.unreachable);
+    expect(result.stderr).toContain('cannot reach the server at http://srv:1');
+  });
+
+  it('health: 503 prints the checks and exits 1; no credentials are sent', async () => {
+    const result = await cli(['health'], () => ({ status: 503, body: { status: 'down', checks: { database: 'up', kafka: 'down' } } }), admin);
+    expect(result.code).toBe(EXIT.refused);
+    expect(result.stdout).toMatch(/kafka\s+down/);
+    expect(result.calls[0].headers.authorization).toBeUndefined();
+  });
+
+  it('users add: the password from stdin, the roles repeated or comma-separated', async () => {
+    const result = await cli(
+      ['users', 'add', 'ops', '--role', 'admin', '--role', 'key-reader,admin', '--password-stdin'],
+      (call) => ({ status: 201, body: { userId: 'ops', roles: (call.body as { roles: string[] }).roles } }),
+      { ...admin, stdin: 'new-password\n' },
+    );
+    expect(result.code).toBe(0);
+    expect(result.calls[0].body).toEqual({ userId: 'ops', password: 'new-password', roles: ['admin', 'key-reader', 'admin'] });
+  });
+
+  it('users add without a password source and no terminal → usage error, nothing sent', async () => {
+    const result = await cli(['users', 'add', 'ops', '--role', 'admin'], undefined, admin);
+    expect(result.code).toBe(EXIT.usage);
+    expect(result.calls).toHaveLength(0);
+  });
+
+  it.each([[['nope']], [['params', 'get', '--bogus']], [['params', 'set']], [['params', 'history', '--limit', 'x']], [[]]])(
+    '%p → exit 2 with help on stderr, nothing sent',
+    async (argv) => {
+      const result = await cli(argv, undefined, admin);
+      expect(result.code).toBe(EXIT.usage);
+      expect(result.stderr).toContain('Usage: authz');
+      expect(result.calls).toHaveLength(0);
+    },
+  );
+
+  it('--help → exit 0 on stdout', async () => {
+    const result = await cli(['params', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Usage: authz params');
+    expect(result.stdout).toContain('access-token-expiry');
+  });
+});
+
+describe('table', () => {
+  it('pads all but the last column', () => {
+    expect(table([['a', 'bb'], ['ccc', 'd']], ['H', 'I'])).toBe('H    I\n---  --\na    bb\nccc  d\n');
+  });
+});
