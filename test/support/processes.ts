@@ -50,14 +50,12 @@ export async function startNode(kind: keyof typeof ENTRY, env: Record<string, st
     },
   };
   try {
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
-        return (await fetch(`${url}/health`)).status === 200;
-      },
-      90_000,
-      `${kind} on ${url}`,
-    );
+    await Promise.race([
+      waitFor(async () => (await fetch(`${url}/health`)).status === 200, 90_000, `${kind} on ${url}`),
+      exited.then(() => {
+        throw new Error(`${kind} exited with ${child.exitCode ?? child.signalCode} before it was ready`);
+      }),
+    ]);
   } catch (error) {
     await node.stop('SIGKILL');
     throw new Error(`${(error as Error).message}\n${output}`);

@@ -7,6 +7,7 @@ import { RolesGuard } from './http/admin.guard';
 import { ParametersController } from './http/parameters.controller';
 import { UsersController } from './http/users.controller';
 import { KeyDistributionController, KeysController } from './http/keys.controller';
+import { ClientsController, OAuthController } from './http/oauth.controller';
 
 @Module({})
 export class AuthzServerModule {
@@ -14,7 +15,7 @@ export class AuthzServerModule {
     return {
       module: AuthzServerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, ParametersController, UsersController, KeysController, KeyDistributionController],
+      controllers: [HealthController, ParametersController, UsersController, KeysController, KeyDistributionController, OAuthController, ClientsController],
       providers: [
         ...runtime.providers(),
         ...APPLICATION_HANDLERS,

@@ -5,6 +5,9 @@ import { VerifyCredentialsHandler } from './users/verify-credentials/verify-cred
 import { InitializeClusterHandler } from './keys/initialize-cluster/initialize-cluster.handler';
 import { RegenerateKeyHandler } from './keys/regenerate-key/regenerate-key.handler';
 import { GetClusterKeysHandler, GetKeyRingHandler } from './keys/get-keys/get-keys.handler';
+import { RegisterClientHandler } from './clients/register-client/register-client.handler';
+import { ClientCredentialsGrantHandler } from './tokens/client-credentials/client-credentials.handler';
+import { IntrospectTokenHandler } from './tokens/introspect/introspect.handler';
 
 /** Every command and query handler; the ports they inject are bound by the runtime. */
 export const APPLICATION_HANDLERS = [
@@ -17,4 +20,7 @@ export const APPLICATION_HANDLERS = [
   RegenerateKeyHandler,
   GetKeyRingHandler,
   GetClusterKeysHandler,
+  RegisterClientHandler,
+  ClientCredentialsGrantHandler,
+  IntrospectTokenHandler,
 ];

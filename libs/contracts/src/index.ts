@@ -4,3 +4,5 @@ export * from './registry';
 export * from './parameters.events';
 export * from './user.events';
 export * from './keyring.events';
+export * from './client.events';
+export * from './token.events';

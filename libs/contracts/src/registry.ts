@@ -2,6 +2,8 @@ import type { EventEnvelope } from './envelope';
 import { ENTERPRISE_PARAMETERS_CHANGED } from './parameters.events';
 import { USER_REGISTERED } from './user.events';
 import { CLUSTER_INITIALIZED, KEY_REGENERATED } from './keyring.events';
+import { CLIENT_REGISTERED } from './client.events';
+import { TOKEN_ISSUED } from './token.events';
 
 /** The schema version each event type is written with today. */
 export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
@@ -9,6 +11,8 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   [USER_REGISTERED]: 1,
   [CLUSTER_INITIALIZED]: 1,
   [KEY_REGENERATED]: 1,
+  [CLIENT_REGISTERED]: 1,
+  [TOKEN_ISSUED]: 1,
 };
 
 export type Upcaster = (data: unknown) => unknown;

@@ -3,3 +3,4 @@ export * from './aggregate-root';
 export * from './parameters/enterprise-parameters';
 export * from './users/user';
 export * from './keys/key-ring';
+export * from './clients/client';

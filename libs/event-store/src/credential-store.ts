@@ -1,6 +1,9 @@
 import type { CredentialStore, Transaction } from '@authz/application';
 import { managerOf, type Database } from './database';
 
+// Client secrets share the table under `client:<id>`; user ids cannot contain a colon.
+const clientKey = (clientId: string) => `client:${clientId}`;
+
 export class PostgresCredentialStore implements CredentialStore {
   constructor(private readonly db: Database) {}
 
@@ -18,5 +21,13 @@ export class PostgresCredentialStore implements CredentialStore {
       [userId],
     );
     return row?.password_hash ?? null;
+  }
+
+  setClientSecretHash(tx: Transaction, clientId: string, hash: string): Promise<void> {
+    return this.setPasswordHash(tx, clientKey(clientId), hash);
+  }
+
+  clientSecretHash(clientId: string): Promise<string | null> {
+    return this.passwordHash(clientKey(clientId));
   }
 }

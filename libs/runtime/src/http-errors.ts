@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { DomainError, ValidationError } from '@authz/domain';
-import { ConcurrencyError } from '@authz/application';
+import { ConcurrencyError, OAuthError } from '@authz/application';
 import type { Log } from './runtime';
 
 export interface ErrorBody {
@@ -36,6 +36,9 @@ function errorName(status: number): string {
 
 /** Maps an error to a status and a body; never lets a stack trace or internal message out. */
 export function describeError(exception: unknown): { status: number; body: ErrorBody } {
+  if (exception instanceof OAuthError) {
+    return { status: exception.status, body: { error: exception.error, error_description: exception.description } };
+  }
   if (exception instanceof ValidationError) {
     return { status: 400, body: { error: 'invalid_request', error_description: exception.message, code: exception.code, details: exception.details } };
   }
@@ -63,6 +66,7 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const { status, body } = describeError(exception);
+    if (exception instanceof OAuthError && status === 401) response.setHeader('WWW-Authenticate', 'Basic realm="authz"');
     if (status >= 500) this.log('error', `unhandled error: ${(exception as Error)?.stack ?? String(exception)}`);
     response.status(status).json(body);
   }

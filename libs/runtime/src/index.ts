@@ -6,3 +6,4 @@ export * from './health.controller';
 export * from './http-errors';
 export * from './keys/kek';
 export * from './keys/key-factory';
+export * from './keys/access-tokens';

@@ -1,6 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { mkdirSync } from 'node:fs';
 import {
+  ACCESS_TOKENS,
   CREDENTIAL_STORE,
   KEY_FACTORY,
   NODE_KEYS_READ_MODEL,
@@ -28,6 +29,7 @@ import type { AuthzConfig } from './config';
 import { ScryptPasswordHasher } from './password-hasher';
 import { loadKek, unwrapKey, type Kek } from './keys/kek';
 import { KekKeyFactory } from './keys/key-factory';
+import { KeyCacheAccessTokens } from './keys/access-tokens';
 
 export type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -152,6 +154,7 @@ export class Runtime {
       { provide: PARAMETERS_READ_MODEL, useValue: this.parameters },
       { provide: NODE_KEYS_READ_MODEL, useValue: this.nodeKeys },
       ...(this.keyFactory ? [{ provide: KEY_FACTORY, useValue: this.keyFactory }] : []),
+      ...(this.keys ? [{ provide: ACCESS_TOKENS, useValue: new KeyCacheAccessTokens(this.keys) }] : []),
     ];
   }
 }

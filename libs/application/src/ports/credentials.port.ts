@@ -4,6 +4,8 @@ import type { Transaction } from './event-store.port';
 export interface CredentialStore {
   setPasswordHash(tx: Transaction, userId: string, hash: string): Promise<void>;
   passwordHash(userId: string): Promise<string | null>;
+  setClientSecretHash(tx: Transaction, clientId: string, hash: string): Promise<void>;
+  clientSecretHash(clientId: string): Promise<string | null>;
 }
 
 export interface PasswordHasher {

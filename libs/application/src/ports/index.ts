@@ -3,3 +3,4 @@ export * from './event-transport.port';
 export * from './read-models.port';
 export * from './credentials.port';
 export * from './keys.port';
+export * from './tokens.port';

@@ -1,0 +1,110 @@
+import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import type { Response } from 'express';
+import {
+  ClientCredentialsGrantCommand,
+  IntrospectTokenQuery,
+  OAuthError,
+  RegisterClientCommand,
+  type ClientCredentials,
+} from '@authz/application';
+import { RolesGuard, type AuthenticatedRequest } from './admin.guard';
+import { requestContext } from './request-context';
+
+type Form = Record<string, unknown>;
+
+const MAX_PARAMETER_LENGTH = 8192;
+
+/** A single-valued form parameter; a repeated or oversize one is an invalid request (RFC 6749 §3.1). */
+function param(form: Form, name: string): string | undefined {
+  const value = form[name];
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw new OAuthError('invalid_request', `parameter ${name} must be given once`);
+  if (value.length > MAX_PARAMETER_LENGTH) throw new OAuthError('invalid_request', `parameter ${name} is too long`);
+  return value;
+}
+
+function decodeFormComponent(value: string): string {
+  return decodeURIComponent(value.replace(/\+/g, ' '));
+}
+
+/** RFC 6749 §2.3.1: HTTP Basic (form-encoded id and secret) or client_id/client_secret in the body, not both. */
+export function clientCredentials(authorization: string | undefined, form: Form): ClientCredentials {
+  const bodyId = param(form, 'client_id');
+  const bodySecret = param(form, 'client_secret');
+  if (authorization) {
+    const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(authorization);
+    if (bodySecret !== undefined) throw new OAuthError('invalid_request', 'use one client authentication method, not two');
+    if (!match) throw new OAuthError('invalid_client', 'the Authorization header is not HTTP Basic');
+    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw new OAuthError('invalid_client', 'malformed HTTP Basic credentials');
+    try {
+      const clientId = decodeFormComponent(decoded.slice(0, colon));
+      if (bodyId !== undefined && bodyId !== clientId) throw new OAuthError('invalid_request', 'client_id differs from the authenticated client');
+      return { clientId, clientSecret: decodeFormComponent(decoded.slice(colon + 1)) };
+    } catch (error) {
+      if (error instanceof OAuthError) throw error;
+      throw new OAuthError('invalid_client', 'malformed HTTP Basic credentials');
+    }
+  }
+  if (bodyId === undefined) throw new OAuthError('invalid_client', 'client authentication is required');
+  return { clientId: bodyId, clientSecret: bodySecret };
+}
+
+function requireForm(contentType: string | undefined, body: unknown): Form {
+  if (!/^application\/x-www-form-urlencoded\b/i.test(contentType ?? '')) {
+    throw new OAuthError('invalid_request', 'the request must be application/x-www-form-urlencoded');
+  }
+  return (body ?? {}) as Form;
+}
+
+@Controller('oauth')
+export class OAuthController {
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly queryBus: QueryBus,
+  ) {}
+
+  @Post('token')
+  @HttpCode(HttpStatus.OK)
+  async token(
+    @Body() body: unknown,
+    @Headers('content-type') contentType: string | undefined,
+    @Req() req: AuthenticatedRequest,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Pragma', 'no-cache');
+    const form = requireForm(contentType, body);
+    const grantType = param(form, 'grant_type');
+    if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
+    const client = clientCredentials(req.headers.authorization, form);
+    if (grantType === 'client_credentials') {
+      return this.commandBus.execute(new ClientCredentialsGrantCommand(client, param(form, 'scope'), requestContext(req)));
+    }
+    throw new OAuthError('unsupported_grant_type', `grant_type ${grantType.slice(0, 64)} is not supported`);
+  }
+
+  @Post('introspect')
+  @HttpCode(HttpStatus.OK)
+  introspect(@Body() body: unknown, @Headers('content-type') contentType: string | undefined, @Req() req: AuthenticatedRequest) {
+    const form = requireForm(contentType, body);
+    const caller = clientCredentials(req.headers.authorization, form);
+    const token = param(form, 'token');
+    if (!token) throw new OAuthError('invalid_request', 'token is required');
+    return this.queryBus.execute(new IntrospectTokenQuery(caller, token));
+  }
+}
+
+@Controller('admin/clients')
+@UseGuards(RolesGuard)
+export class ClientsController {
+  constructor(private readonly commandBus: CommandBus) {}
+
+  @Post()
+  @HttpCode(HttpStatus.CREATED)
+  create(@Body() body: unknown, @Req() req: AuthenticatedRequest) {
+    return this.commandBus.execute(new RegisterClientCommand(body, requestContext(req)));
+  }
+}

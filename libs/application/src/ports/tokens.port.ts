@@ -1,0 +1,23 @@
+export interface AccessTokenClaims {
+  sub: string;
+  client_id: string;
+  scope: string;
+}
+
+export interface MintedAccessToken {
+  token: string;
+  jti: string;
+  expiresAt: Date;
+}
+
+export type TokenCheck =
+  | { valid: true; claims: Record<string, unknown> & { sub: string; client_id: string; scope: string; exp: number; iat: number; jti: string; iss: string } }
+  | { valid: false; code: string; reason: string };
+
+/** Mints and validates self-contained access tokens with this node's current cluster keys. */
+export interface AccessTokens {
+  mint(claims: AccessTokenClaims, lifetimeSeconds: number): Promise<MintedAccessToken>;
+  validate(token: string): Promise<TokenCheck>;
+}
+
+export const ACCESS_TOKENS = Symbol('AccessTokens');

@@ -1,0 +1,31 @@
+import type { AccessTokenClaims, AccessTokens, MintedAccessToken, TokenCheck } from '@authz/application';
+import { OAuthError } from '@authz/application';
+import type { KeyCache } from '@authz/read-models';
+import { SignatureCache, mintAccessToken, validateAccessToken, type KeyRing } from '@authz/tokens';
+
+/** Access tokens under this node's current keys: any node validates what any other minted. */
+export class KeyCacheAccessTokens implements AccessTokens {
+  private readonly verified = new SignatureCache(10_000);
+  private readonly ring: KeyRing;
+
+  constructor(private readonly keys: KeyCache) {
+    // Only the current keys: a token under a regenerated key is unknown_key (seed S7).
+    this.ring = {
+      verificationKey: (kid) => (keys.signing?.kid === kid ? keys.signing : undefined),
+      encryptionKey: (kid) => (keys.encryption?.kid === kid ? keys.encryption : undefined),
+    };
+  }
+
+  async mint(claims: AccessTokenClaims, lifetimeSeconds: number): Promise<MintedAccessToken> {
+    const { signing, encryption } = this.keys;
+    if (!signing || !encryption) throw new OAuthError('temporarily_unavailable', 'this node holds no keys yet');
+    const minted = await mintAccessToken({ signing, encryption }, { ...claims }, lifetimeSeconds);
+    return { token: minted.token, jti: minted.claims.jti, expiresAt: new Date(minted.claims.exp * 1000) };
+  }
+
+  async validate(token: string): Promise<TokenCheck> {
+    const issuer = this.keys.clusterId;
+    if (!issuer) return { valid: false, code: 'unknown_key', reason: 'this node holds no keys yet' };
+    return validateAccessToken(token, this.ring, { issuer, cache: this.verified });
+  }
+}

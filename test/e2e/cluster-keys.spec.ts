@@ -1,0 +1,188 @@
+import { createDecipheriv, createPrivateKey, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import pg from 'pg';
+import { KAFKA_BROKERS, createDatabase, uniqueName, waitFor } from '../support/infra';
+import { probe, type Received } from '../support/kafka-probe';
+import { clientCredentialsToken, decodeSegment, introspect, serviceClient } from '../support/oauth';
+import { api, basic, startNode, type Node } from '../support/processes';
+
+/** Seed S5–S8, S15 on two (then three) real nodes sharing one PostgreSQL and one Kafka. */
+describe('cluster keys and self-contained tokens', () => {
+  let database: Awaited<ReturnType<typeof createDatabase>>;
+  let env: Record<string, string>;
+  const nodes: Record<string, Node> = {};
+  const kek = randomBytes(32);
+  const admin = basic('admin', 'keys-admin-password');
+  let service: { clientId: string; clientSecret: string };
+  let listener: Awaited<ReturnType<typeof probe>>;
+  const prefix = uniqueName('keys');
+
+  const start = async (name: string) => {
+    nodes[name] = await startNode('server', { ...env, AUTHZ_NODE_ID: name });
+    return nodes[name];
+  };
+  const keysOf = async (node: Node) => (await api(`${node.url}/admin/keys`, { auth: admin })).body;
+  const active = async (node: Node, token: string) => (await introspect(node.url, service, token)).active;
+
+  beforeAll(async () => {
+    database = await createDatabase('authz_keys');
+    env = {
+      AUTHZ_DATABASE_URL: database.url,
+      AUTHZ_KAFKA_BROKERS: KAFKA_BROKERS,
+      AUTHZ_KAFKA_TOPIC_PREFIX: prefix,
+      AUTHZ_ADMIN_USER: 'admin',
+      AUTHZ_ADMIN_PASSWORD: 'keys-admin-password',
+      AUTHZ_KEK: kek.toString('base64'),
+      AUTHZ_RELAY_POLL_MS: '200',
+    };
+    await Promise.all([start('node-a'), start('node-b')]);
+    listener = await probe([`${prefix}.keyring`, `${prefix}.client`, `${prefix}.grant`, `${prefix}.user`]);
+    service = await serviceClient(nodes['node-a'].url, admin, 'voicemail');
+  });
+
+  afterAll(async () => {
+    await listener?.close();
+    for (const node of Object.values(nodes)) {
+      node.process.kill('SIGCONT');
+      await node.stop();
+    }
+    await database?.drop();
+  });
+
+  it('mints on node A an access token in the CUCM format that node B validates on its own', async () => {
+    const ring = await keysOf(nodes['node-a']);
+    const token = await clientCredentialsToken(nodes['node-a'].url, service);
+    const [header, payload, signature] = token.split('.');
+    expect(decodeSegment(header)).toEqual({ alg: 'RS256', typ: 'JWT', kid: `${ring.clusterId}:${ring.signing.fingerprint}` });
+    expect(ring.signing.kid).toBe(`${ring.clusterId}:${ring.signing.fingerprint}`);
+    expect(signature.length).toBeGreaterThan(300);
+    const outer = decodeSegment(payload);
+    expect(Object.keys(outer)).toEqual(['private']);
+    const jwe = outer.private.split('.');
+    expect(jwe).toHaveLength(5);
+    expect(decodeSegment(jwe[0])).toEqual({ alg: 'dir', cty: 'JWT', enc: 'A128CBC-HS256', kid: `${ring.clusterId}:${ring.encryption.fingerprint}` });
+    expect(jwe[1]).toBe('');
+    expect(Buffer.from(jwe[2], 'base64url')).toHaveLength(16);
+
+    const claims = await introspect(nodes['node-b'].url, service, token);
+    expect(claims).toMatchObject({ active: true, sub: 'voicemail', client_id: 'voicemail', scope: 'vm.read', iss: ring.clusterId });
+    expect(await keysOf(nodes['node-b'])).toMatchObject({ signing: ring.signing, encryption: ring.encryption });
+  });
+
+  it.each(['signing', 'encryption'])('regenerating the %s key on A invalidates, on both nodes, every token minted before', async (kind) => {
+    const before = await clientCredentialsToken(nodes['node-a'].url, service);
+    expect(await active(nodes['node-b'], before)).toBe(true);
+    const regenerated = await api(`${nodes['node-a'].url}/admin/keys/${kind}/regenerate`, { method: 'POST', auth: admin });
+    expect(regenerated.status).toBe(200);
+    expect(regenerated.body).toMatchObject({ kind, fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    for (const node of [nodes['node-a'], nodes['node-b']]) {
+      await waitFor(async () => !(await active(node, before)), 15_000, `${node.url} to reject the old token`);
+    }
+    const after = await clientCredentialsToken(nodes['node-a'].url, service);
+    await waitFor(() => active(nodes['node-b'], after), 15_000, 'node B to accept a token under the new key');
+    expect((await keysOf(nodes['node-b']))[kind].fingerprint).toBe(regenerated.body.fingerprint);
+  });
+
+  it('a node started after a regeneration, or restarted, holds the same keys; a frozen node shows as a mismatch', async () => {
+    const reference = await keysOf(nodes['node-a']);
+    const late = await start('node-c');
+    expect((await keysOf(late)).node).toMatchObject({ signing: reference.signing.fingerprint, encryption: reference.encryption.fingerprint });
+
+    await nodes['node-b'].stop();
+    const restarted = await start('node-b');
+    expect((await keysOf(restarted)).node).toMatchObject({ signing: reference.signing.fingerprint, encryption: reference.encryption.fingerprint });
+    let cluster = (await api(`${nodes['node-a'].url}/admin/cluster/keys`, { auth: admin })).body;
+    expect(cluster.allMatch).toBe(true);
+    expect(cluster.nodes.map((n: { nodeId: string }) => n.nodeId)).toEqual(['node-a', 'node-b', 'node-c']);
+
+    // Freeze node C (SIGSTOP): it cannot follow the next regeneration.
+    late.process.kill('SIGSTOP');
+    try {
+      const regenerated = await api(`${nodes['node-a'].url}/admin/keys/signing/regenerate`, { method: 'POST', auth: admin });
+      cluster = await waitFor(async () => {
+        const view = (await api(`${nodes['node-a'].url}/admin/cluster/keys`, { auth: admin })).body;
+        return view.nodes.find((n: { nodeId: string }) => n.nodeId === 'node-b').matches && view;
+      }, 15_000, 'node B to follow');
+      const stale = cluster.nodes.find((n: { nodeId: string }) => n.nodeId === 'node-c');
+      expect(cluster.allMatch).toBe(false);
+      expect(stale).toMatchObject({ matches: false, keys: { signing: { matches: false }, encryption: { matches: true } } });
+      expect(cluster.keyRing.signing.fingerprint).toBe(regenerated.body.fingerprint);
+    } finally {
+      late.process.kill('SIGCONT');
+    }
+    await waitFor(async () => (await api(`${nodes['node-a'].url}/admin/cluster/keys`, { auth: admin })).body.allMatch, 30_000, 'node C to catch up');
+  });
+
+  describe('key distribution to resource servers', () => {
+    beforeAll(async () => {
+      for (const [userId, roles] of [['vm-server', ['key-reader']], ['nobody', []]] as const) {
+        const created = await api(`${nodes['node-a'].url}/admin/users`, { method: 'POST', auth: admin, body: { userId, password: 'resource-password', roles } });
+        expect(created.status).toBe(201);
+      }
+    });
+
+    it('serves the public signing key as JWKS to anyone', async () => {
+      const jwks = await api(`${nodes['node-b'].url}/oauth/jwks`);
+      const ring = await keysOf(nodes['node-b']);
+      expect(jwks.body.keys).toEqual([expect.objectContaining({ kty: 'RSA', kid: ring.signing.kid, alg: 'RS256', use: 'sig' })]);
+      expect(jwks.body.keys[0].d).toBeUndefined();
+    });
+
+    it('gives both keys to a key-reader, 401 without or with wrong credentials, 403 to another account', async () => {
+      const url = `${nodes['node-b'].url}/oauth/keys`;
+      expect((await api(url)).status).toBe(401);
+      expect((await api(url, { auth: basic('vm-server', 'wrong-password') })).status).toBe(401);
+      expect((await api(url, { auth: basic('nobody', 'resource-password') })).status).toBe(403);
+      const keys = await api(url, { auth: basic('vm-server', 'resource-password') });
+      expect(keys.status).toBe(200);
+      const ring = await keysOf(nodes['node-b']);
+      expect(keys.body.keys.map((k: { kid: string; kty: string }) => [k.kty, k.kid])).toEqual([
+        ['RSA', ring.signing.kid],
+        ['oct', ring.encryption.kid],
+      ]);
+    });
+  });
+
+  it('never lets plaintext key material out: not on Kafka, not in the events table, not in a log line', async () => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const { rows } = await client.query(`SELECT data::text AS data, data AS json FROM events WHERE type = 'KeyRegenerated'`);
+    await client.end();
+    expect(rows.length).toBeGreaterThanOrEqual(5);
+    const secrets: string[] = [kek.toString('base64'), kek.toString('hex')];
+    for (const { json } of rows) {
+      const wrapped = json.wrapped;
+      const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(wrapped.iv, 'base64url'))
+        .setAAD(Buffer.from(json.kid))
+        .setAuthTag(Buffer.from(wrapped.tag, 'base64url'));
+      const material = Buffer.concat([decipher.update(Buffer.from(wrapped.ciphertext, 'base64url')), decipher.final()]);
+      secrets.push(material.toString('base64'), material.toString('base64url'), material.toString('hex'));
+      if (json.kind === 'signing') {
+        const jwk = createPrivateKey({ key: material, format: 'der', type: 'pkcs8' }).export({ format: 'jwk' });
+        secrets.push(jwk.d!, jwk.p!, jwk.q!);
+      }
+    }
+    await waitFor(() => listener.received.filter((r: Received) => r.event.type === 'KeyRegenerated').length >= rows.length, 30_000, 'key events on Kafka');
+    const kafkaText = listener.received.map((r) => JSON.stringify(r)).join('\n');
+    const eventsText = rows.map((r) => r.data).join('\n');
+    const logs = Object.values(nodes).map((n) => n.output()).join('\n');
+    expect(logs).toContain('key cache: now holds');
+    for (const secret of secrets) {
+      expect(secret.length).toBeGreaterThan(20);
+      expect(kafkaText.includes(secret)).toBe(false);
+      expect(eventsText.includes(secret)).toBe(false);
+      expect(logs.includes(secret)).toBe(false);
+    }
+  });
+
+  it('refuses to start in cluster mode without the key-encryption key', async () => {
+    const { AUTHZ_KEK: _, ...withoutKek } = env;
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, ['dist/apps/authz-server/src/main.js'], { env: { PATH: process.env.PATH, ...withoutKek, AUTHZ_PORT: '0' } }, (_e, _o, stderr) =>
+        resolve({ code: child.exitCode, stderr }),
+      );
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('AUTHZ_KEK');
+  });
+});

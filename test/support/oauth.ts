@@ -1,0 +1,46 @@
+import { api } from './processes';
+
+/** Registers a confidential service client through the admin API; answers its id and secret. */
+export async function serviceClient(url: string, admin: string, clientId: string, scope = 'vm.read') {
+  const response = await api(`${url}/admin/clients`, {
+    method: 'POST',
+    auth: admin,
+    body: { clientId, clientName: clientId, type: 'confidential', grantTypes: ['client_credentials'], scope },
+  });
+  if (response.status !== 201) throw new Error(`client registration failed: ${response.status} ${JSON.stringify(response.body)}`);
+  return { clientId, clientSecret: response.body.clientSecret as string };
+}
+
+export async function form(url: string, fields: Record<string, string>, auth?: string) {
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (auth) headers.authorization = auth;
+  const response = await fetch(url, { method: 'POST', headers, body: new URLSearchParams(fields).toString() });
+  const text = await response.text();
+  let body: any = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // keep text
+  }
+  return { status: response.status, body, headers: response.headers };
+}
+
+export function clientBasic(clientId: string, secret: string): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+}
+
+export async function clientCredentialsToken(url: string, client: { clientId: string; clientSecret: string }): Promise<string> {
+  const response = await form(`${url}/oauth/token`, { grant_type: 'client_credentials' }, clientBasic(client.clientId, client.clientSecret));
+  if (response.status !== 200) throw new Error(`token request failed: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body.access_token;
+}
+
+export async function introspect(url: string, caller: { clientId: string; clientSecret: string }, token: string) {
+  const response = await form(`${url}/oauth/introspect`, { token }, clientBasic(caller.clientId, caller.clientSecret));
+  if (response.status !== 200) throw new Error(`introspection failed: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body as { active: boolean; [claim: string]: unknown };
+}
+
+export function decodeSegment(segment: string): any {
+  return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+}
