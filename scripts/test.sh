@@ -17,4 +17,5 @@ if [ "$kafka_was_up" = false ]; then trap 'bash scripts/infra.sh down' EXIT; fi
 export AUTHZ_TEST_KAFKA_BROKERS="$KAFKA_BROKERS"
 export AUTHZ_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres"
 # Suites share one broker and stop it on purpose (outage tests): run them one at a time.
-node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js --runInBand "$@"
+# --forceExit: kafkajs leaves retry timers behind after disconnect; a CI run must not hang on them.
+node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js --runInBand --forceExit "$@"
