@@ -4,7 +4,8 @@ import pg from 'pg';
 import { KAFKA_BROKERS, createDatabase, uniqueName, waitFor } from '../support/infra';
 import { probe, type Received } from '../support/kafka-probe';
 import { clientCredentialsToken, decodeSegment, introspect, serviceClient } from '../support/oauth';
-import { api, basic, startNode, type Node } from '../support/processes';
+import { api, basic, freePort, startNode, type Node } from '../support/processes';
+import { TokenValidator } from '@authz/token-validator';
 
 /** Seed S5–S8, S15 on two (then three) real nodes sharing one PostgreSQL and one Kafka. */
 describe('cluster keys and self-contained tokens', () => {
@@ -141,6 +142,23 @@ describe('cluster keys and self-contained tokens', () => {
         ['oct', ring.encryption.kid],
       ]);
     });
+  });
+
+  it('lets a resource server validate locally with keys fetched from the first authz node that answers', async () => {
+    const deadNode = `http://127.0.0.1:${await freePort()}`;
+    const credentials = { user: 'vm-server', password: 'resource-password' };
+    const validator = new TokenValidator({ servers: [{ url: deadNode, ...credentials }, { url: nodes['node-b'].url, ...credentials }], unknownKidBackoffMs: 0 });
+    const before = await clientCredentialsToken(nodes['node-a'].url, service);
+    expect(await validator.validate(before)).toMatchObject({ valid: true, claims: { sub: 'voicemail', client_id: 'voicemail' } });
+    expect(validator.source?.from).toBe(nodes['node-b'].url);
+    expect(await validator.validate(before.slice(0, -4) + 'AAAA')).toMatchObject({ valid: false, code: 'bad_signature' });
+
+    await api(`${nodes['node-a'].url}/admin/keys/signing/regenerate`, { method: 'POST', auth: admin });
+    const after = await clientCredentialsToken(nodes['node-a'].url, service);
+    await waitFor(async () => (await validator.validate(after)).valid, 15_000, 'the validator to fetch the new key');
+    expect(await validator.validate(before)).toMatchObject({ valid: false, code: 'unknown_key' });
+    const wrongCredentials = new TokenValidator({ servers: [{ url: nodes['node-b'].url, user: 'vm-server', password: 'nope-nope' }] });
+    await expect(wrongCredentials.validate(after)).rejects.toThrow('HTTP 401');
   });
 
   it('never lets plaintext key material out: not on Kafka, not in the events table, not in a log line', async () => {

@@ -4,6 +4,7 @@ import { KEY_KINDS, type KeyKind } from '@authz/contracts';
 import { GetClusterKeysQuery, GetKeyRingQuery, RegenerateKeyCommand } from '@authz/application';
 import { ValidationError } from '@authz/domain';
 import { Runtime } from '@authz/runtime';
+import { exportEncryptionJwk, exportPublicJwk } from '@authz/tokens';
 import { REQUIRED_ROLES, RolesGuard, type AuthenticatedRequest } from './admin.guard';
 import { requestContext } from './request-context';
 
@@ -66,7 +67,7 @@ export class KeyDistributionController {
 
   @Get('jwks')
   jwks() {
-    return { keys: [this.held().signing.publicJwk] };
+    return { keys: [exportPublicJwk(this.held().signing)] };
   }
 
   @Get('keys')
@@ -76,10 +77,7 @@ export class KeyDistributionController {
     const { signing, encryption } = this.held();
     return {
       issuer: this.runtime.keys!.clusterId,
-      keys: [
-        signing.publicJwk,
-        { ...encryption.secret.export({ format: 'jwk' }), kid: encryption.kid, alg: 'dir', enc: 'A128CBC-HS256', use: 'enc' },
-      ],
+      keys: [exportPublicJwk(signing), exportEncryptionJwk(encryption)],
     };
   }
 }
