@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { run } from './cli';
+import { ago, clusterKeysTable } from './commands/cluster';
 import { parseAssignments } from './commands/params';
 import { resolveCredentials, resolveUrl } from './connection';
 import { CliError, EXIT } from './errors';
@@ -20,7 +21,7 @@ interface Call {
 async function cli(
   argv: string[],
   answer: (call: Call) => { status: number; body?: unknown } | Error = () => ({ status: 200, body: {} }),
-  options: { env?: Record<string, string>; stdin?: string; cwd?: string } = {},
+  options: { env?: Record<string, string>; stdin?: string; cwd?: string; tty?: boolean } = {},
 ) {
   let stdout = '';
   let stderr = '';
@@ -42,7 +43,7 @@ async function cli(
   const io: Io = {
     stdout: (s) => void (stdout += s),
     stderr: (s) => void (stderr += s),
-    stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
+    stdin: Object.assign(Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]), { isTTY: options.tty }),
     env: options.env ?? {},
     cwd: options.cwd ?? mkdtempSync(join(tmpdir(), 'authz-cli-')),
     fetch: fakeFetch,
@@ -196,6 +197,166 @@ describe('authz (in-process, scripted server)', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Usage: authz params');
     expect(result.stdout).toContain('access-token-expiry');
+  });
+});
+
+describe('keys and clients (in-process, scripted server)', () => {
+  const admin = { env: { AUTHZ_ADMIN_USER: 'admin', AUTHZ_ADMIN_PASSWORD: 'secret-pw', AUTHZ_URL: 'http://srv:1' } };
+  const fp = (c: string) => c.repeat(64);
+  const ring = {
+    clusterId: 'c1',
+    signing: { kid: `c1:${fp('a')}`, fingerprint: fp('a'), createdAt: '2026-01-01T00:00:00.000Z' },
+    encryption: { kid: `c1:${fp('b')}`, fingerprint: fp('b'), createdAt: '2026-01-01T00:00:00.000Z' },
+  };
+  const regenerated = { kind: 'signing', kid: `c1:${fp('c')}`, fingerprint: fp('c'), createdAt: '2026-02-01T00:00:00.000Z', position: 9 };
+  const keysServer = (call: Call) =>
+    call.method === 'GET' ? { status: 200, body: { ...ring, node: { nodeId: 'n1', signing: fp('a'), encryption: fp('b') } } } : { status: 200, body: regenerated };
+
+  it('show key: the hash, kid, date and whether the answering node holds it', async () => {
+    const result = await cli(['show', 'key', 'signing'], keysServer, admin);
+    expect(result.code).toBe(0);
+    expect(result.calls.map((c) => `${c.method} ${c.url}`)).toEqual(['GET http://srv:1/admin/keys']);
+    expect(result.stdout).toMatch(new RegExp(`Hash:\\s+${fp('a')}\\n`));
+    expect(result.stdout).toMatch(/Created:\s+2026-01-01T00:00:00.000Z/);
+    expect(result.stdout).toMatch(/This node:\s+n1 holds the same key/);
+
+    const stale = await cli(['show', 'key', 'encryption', '--json'], () => ({ status: 200, body: { ...ring, node: { nodeId: 'n1', signing: fp('a'), encryption: fp('d') } } }), admin);
+    expect(JSON.parse(stale.stdout)).toEqual({ kind: 'encryption', clusterId: 'c1', ...ring.encryption, node: { nodeId: 'n1', fingerprint: fp('d'), matches: false } });
+    const staleText = await cli(['show', 'key', 'encryption'], () => ({ status: 200, body: { ...ring, node: { nodeId: 'n1', signing: fp('a'), encryption: fp('d') } } }), admin);
+    expect(staleText.stdout).toContain(`n1 holds a DIFFERENT key: ${fp('d')}`);
+    expect(staleText.stdout).toContain('authz cluster keys');
+  });
+
+  it.each([[['show', 'key']], [['show', 'key', 'authz']], [['set', 'key', 'regen', 'public', '--yes']]])('%p → exit 2, nothing sent', async (argv) => {
+    const result = await cli(argv, keysServer, admin);
+    expect(result.code).toBe(EXIT.usage);
+    expect(result.calls).toHaveLength(0);
+  });
+
+  it('set key regen --yes: POSTs at once and prints the new hash', async () => {
+    const result = await cli(['set', 'key', 'regen', 'signing', '--yes'], keysServer, admin);
+    expect(result.code).toBe(0);
+    expect(result.calls.map((c) => `${c.method} ${c.url}`)).toEqual(['POST http://srv:1/admin/keys/signing/regenerate']);
+    expect(result.stdout).toMatch(new RegExp(`Hash:\\s+${fp('c')}\\n`));
+    expect(result.stderr).toBe('');
+  });
+
+  it('set key regen without --yes and without a terminal: exit 2, nothing sent', async () => {
+    const result = await cli(['set', 'key', 'regen', 'encryption'], keysServer, { ...admin, stdin: 'yes\n' });
+    expect(result.code).toBe(EXIT.usage);
+    expect(result.calls).toHaveLength(0);
+    expect(result.stderr).toContain('--yes');
+  });
+
+  it.each([
+    ['yes\n', 0, 2],
+    ['y\r', 0, 2],
+    ['no\n', EXIT.refused, 1],
+    ['\n', EXIT.refused, 1],
+    ['', EXIT.refused, 1],
+  ])('set key regen on a terminal, answer %j → exit %d, %d request(s)', async (answer, code, requests) => {
+    const result = await cli(['set', 'key', 'regen', 'signing'], keysServer, { ...admin, stdin: answer, tty: true });
+    expect(result.code).toBe(code);
+    expect(result.calls).toHaveLength(requests);
+    expect(result.stderr).toContain('invalidates every access token issued under the current one');
+    expect(result.stderr).toContain(`Current signing key: ${fp('a')}`);
+    expect(result.stderr).toContain('Regenerate the signing key? [y/N]');
+    if (code !== 0) expect(result.stderr).toContain('cancelled: the signing key is unchanged');
+  });
+
+  const clusterAnswer = (stale: boolean) => ({
+    keyRing: ring,
+    nodes: [
+      {
+        nodeId: 'node-a',
+        lastSeen: '2026-01-01T00:00:00.000Z',
+        keys: { signing: { kid: ring.signing.kid, fingerprint: fp('a'), matches: true }, encryption: { kid: ring.encryption.kid, fingerprint: fp('b'), matches: true } },
+        matches: true,
+      },
+      {
+        nodeId: 'node-b',
+        lastSeen: '2026-01-01T00:00:00.000Z',
+        keys: { signing: { kid: `c1:${fp('e')}`, fingerprint: stale ? fp('e') : fp('a'), matches: !stale }, encryption: null },
+        matches: false,
+      },
+    ],
+    allMatch: false,
+  });
+
+  it('cluster keys: a row per node, a mark per mismatch, exit 1', async () => {
+    const result = await cli(['cluster', 'keys'], () => ({ status: 200, body: clusterAnswer(true) }), admin);
+    expect(result.code).toBe(EXIT.refused);
+    expect(result.stdout).toMatch(/node-a\s+aaaaaaaaaaaaaaaa\s+bbbbbbbbbbbbbbbb\s+yes\s+2026-01-01T00:00:00.000Z/);
+    expect(result.stdout).toMatch(/node-b\s+eeeeeeeeeeeeeeee \*\s+none \*\s+NO\s+/);
+    expect(result.stdout).not.toContain(fp('a'));
+    expect(result.stderr).toContain('error: the keys differ: node-b does not hold the key ring');
+
+    const json = await cli(['cluster', 'keys', '--json'], () => ({ status: 200, body: clusterAnswer(true) }), admin);
+    expect(json.code).toBe(EXIT.refused);
+    expect(JSON.parse(json.stdout).nodes[1].keys.signing.fingerprint).toBe(fp('e'));
+  });
+
+  it('cluster keys: all matching → exit 0; no node at all → exit 1', async () => {
+    const answer = clusterAnswer(false);
+    answer.nodes = [answer.nodes[0]];
+    answer.allMatch = true;
+    const ok = await cli(['cluster', 'keys', '--full'], () => ({ status: 200, body: answer }), admin);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(fp('a'));
+    expect(ok.stdout).toContain("The one node holds the key ring's keys.");
+
+    const none = await cli(['cluster', 'keys'], () => ({ status: 200, body: { keyRing: ring, nodes: [], allMatch: true } }), admin);
+    expect(none.code).toBe(EXIT.refused);
+    expect(none.stdout).toContain('No node has reported its keys yet.');
+  });
+
+  it('clients add: the options as the API names them; the secret printed once with a warning', async () => {
+    const result = await cli(
+      ['clients', 'add', '--name', 'Voicemail', '--type', 'confidential', '--id', 'vm', '--grant', 'client_credentials,refresh_token', '--grant', 'implicit', '--redirect-uri', 'https://a/cb', '--redirect-uri', 'https://b/cb', '--scope', 'vm.read vm.write'],
+      (call) => ({ status: 201, body: { ...(call.body as object), clientSecret: 's3cret' } }),
+      admin,
+    );
+    expect(result.code).toBe(0);
+    expect(result.calls[0]).toMatchObject({
+      method: 'POST',
+      url: 'http://srv:1/admin/clients',
+      body: {
+        clientId: 'vm',
+        clientName: 'Voicemail',
+        type: 'confidential',
+        grantTypes: ['client_credentials', 'refresh_token', 'implicit'],
+        redirectUris: ['https://a/cb', 'https://b/cb'],
+        scope: 'vm.read vm.write',
+      },
+    });
+    expect(result.stdout).toMatch(/Client secret:\s+s3cret\n/);
+    expect(result.stdout).toContain('it is not shown again');
+  });
+
+  it('clients add: only what was given is sent; the type is the server\'s to check', async () => {
+    const result = await cli(['clients', 'add', '--name', 'App', '--type', 'weird'], () => ({ status: 400, body: { error: 'invalid_request', error_description: 'type must be "public" or "confidential"' } }), admin);
+    expect(result.calls[0].body).toEqual({ clientName: 'App', type: 'weird' });
+    expect(result.code).toBe(EXIT.refused);
+    expect(result.stderr).toBe('error: type must be "public" or "confidential"\n');
+
+    const missing = await cli(['clients', 'add', '--type', 'public'], undefined, admin);
+    expect(missing.code).toBe(EXIT.usage);
+    expect(missing.calls).toHaveLength(0);
+  });
+
+  it('clients add --json: pure JSON on stdout, the warning on stderr', async () => {
+    const result = await cli(['clients', 'add', '--name', 'Svc', '--type', 'confidential', '--json'], () => ({ status: 201, body: { clientId: 'x', clientName: 'Svc', type: 'confidential', redirectUris: [], grantTypes: ['client_credentials'], scope: '', clientSecret: 's' } }), admin);
+    expect(JSON.parse(result.stdout).clientSecret).toBe('s');
+    expect(result.stderr).toContain('not shown again');
+  });
+
+  it('ago: coarse and honest about clock skew', () => {
+    const now = Date.parse('2026-01-01T01:00:00.000Z');
+    expect(ago('2026-01-01T00:59:55.000Z', now)).toBe('5 s ago');
+    expect(ago('2026-01-01T00:30:00.000Z', now)).toBe('30 min ago');
+    expect(ago('2025-12-30T01:00:00.000Z', now)).toBe('2 days ago');
+    expect(ago('2026-01-01T01:00:10.000Z', now)).toContain('clocks differ');
+    expect(clusterKeysTable({ keyRing: ring, nodes: [], allMatch: true })).toContain(`signing ${fp('a').slice(0, 16)}`);
   });
 });
 

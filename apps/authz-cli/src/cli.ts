@@ -17,7 +17,7 @@ Connection (options win over the environment):
   on a terminal you are asked.
 
 Exit status:
-  0  done            1  the server said no, or is not healthy
+  0  done            1  the server said no, is not healthy, or keys differ
   2  usage error     3  cannot reach the server
   4  authentication failed (401) or not allowed (403)`;
 

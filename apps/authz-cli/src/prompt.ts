@@ -24,3 +24,27 @@ export async function promptSecret(io: Io, question: string): Promise<string> {
     io.stderr('\n');
   }
 }
+
+/**
+ * Asks a yes/no question on the terminal (the answer is echoed); true only for y or yes.
+ * Ctrl-D is a no, Ctrl-C exits 130.
+ */
+export async function confirm(io: Io, question: string): Promise<boolean> {
+  const output = new Writable({
+    write: (chunk, _encoding, done) => {
+      io.stderr(String(chunk));
+      done();
+    },
+  });
+  const rl = createInterface({ input: io.stdin, output, terminal: true });
+  try {
+    const answer = await new Promise<string>((resolve, reject) => {
+      rl.on('SIGINT', () => reject(new CliError('interrupted', EXIT.interrupted)));
+      rl.on('close', () => resolve(''));
+      rl.question(question, resolve);
+    });
+    return /^\s*y(es)?\s*$/i.test(answer);
+  } finally {
+    rl.close();
+  }
+}

@@ -1,10 +1,14 @@
 import type { CommandGroup } from '../context';
+import { clients } from './clients';
+import { cluster } from './cluster';
 import { health } from './health';
 import { params } from './params';
+import { set } from './set';
+import { show } from './show';
 import { users } from './users';
 
 /**
- * Every command group, in the order `authz --help` lists them. A new group (tokens, keys,
- * clients, audit, cluster, purge, replay) is one file beside these and one line here.
+ * Every command group, in the order `authz --help` lists them. A new group (tokens, audit,
+ * purge, replay) is one file beside these and one line here.
  */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [health, params, users];
+export const COMMAND_GROUPS: readonly CommandGroup[] = [health, params, users, clients, show, set, cluster];
