@@ -4,3 +4,4 @@ export * from './read-models.port';
 export * from './credentials.port';
 export * from './keys.port';
 export * from './tokens.port';
+export * from './directory.port';
