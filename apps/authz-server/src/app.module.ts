@@ -1,13 +1,15 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { CqrsModule } from '@nestjs/cqrs';
-import { APPLICATION_HANDLERS } from '@authz/application';
-import { HealthController, HttpErrorFilter, type Log, type Runtime } from '@authz/runtime';
+import { CqrsModule, QueryBus } from '@nestjs/cqrs';
+import { APPLICATION_HANDLERS, USER_DIRECTORY } from '@authz/application';
+import { HealthController, HttpErrorFilter, LocalDirectory, type Log, type Runtime } from '@authz/runtime';
 import { RolesGuard } from './http/admin.guard';
 import { ParametersController } from './http/parameters.controller';
 import { UsersController } from './http/users.controller';
 import { KeyDistributionController, KeysController } from './http/keys.controller';
 import { ClientsController, OAuthController } from './http/oauth.controller';
+import { AuthorizeController } from './http/authorize.controller';
+import { DiscoveryController } from './http/discovery.controller';
 
 @Module({})
 export class AuthzServerModule {
@@ -15,11 +17,12 @@ export class AuthzServerModule {
     return {
       module: AuthzServerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, ParametersController, UsersController, KeysController, KeyDistributionController, OAuthController, ClientsController],
+      controllers: [HealthController, ParametersController, UsersController, KeysController, KeyDistributionController, OAuthController, ClientsController, AuthorizeController, DiscoveryController],
       providers: [
         ...runtime.providers(),
         ...APPLICATION_HANDLERS,
         RolesGuard,
+        { provide: USER_DIRECTORY, useFactory: (queryBus: QueryBus) => new LocalDirectory(queryBus), inject: [QueryBus] },
         { provide: APP_FILTER, useValue: new HttpErrorFilter(log) },
       ],
     };

@@ -8,6 +8,10 @@ import { GetClusterKeysHandler, GetKeyRingHandler } from './keys/get-keys/get-ke
 import { RegisterClientHandler } from './clients/register-client/register-client.handler';
 import { ClientCredentialsGrantHandler } from './tokens/client-credentials/client-credentials.handler';
 import { IntrospectTokenHandler } from './tokens/introspect/introspect.handler';
+import { AuthorizeHandler } from './authorize/authorize.handler';
+import { AuthorizationCodeGrantHandler } from './tokens/authorization-code/authorization-code.handler';
+import { RefreshTokenGrantHandler } from './tokens/refresh/refresh-token.handler';
+import { RevokeTokenHandler } from './tokens/revoke/revoke-token.handler';
 
 /** Every command and query handler; the ports they inject are bound by the runtime. */
 export const APPLICATION_HANDLERS = [
@@ -23,4 +27,8 @@ export const APPLICATION_HANDLERS = [
   RegisterClientHandler,
   ClientCredentialsGrantHandler,
   IntrospectTokenHandler,
+  AuthorizeHandler,
+  AuthorizationCodeGrantHandler,
+  RefreshTokenGrantHandler,
+  RevokeTokenHandler,
 ];

@@ -3,7 +3,7 @@ import { ENTERPRISE_PARAMETERS_CHANGED } from './parameters.events';
 import { USER_REGISTERED } from './user.events';
 import { CLUSTER_INITIALIZED, KEY_REGENERATED } from './keyring.events';
 import { CLIENT_REGISTERED } from './client.events';
-import { TOKEN_ISSUED } from './token.events';
+import { AUTHORIZATION_CODE_ISSUED, AUTHORIZATION_CODE_REDEEMED, TOKEN_ISSUED, TOKEN_REFRESHED, TOKEN_REVOKED } from './token.events';
 
 /** The schema version each event type is written with today. */
 export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
@@ -13,6 +13,10 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   [KEY_REGENERATED]: 1,
   [CLIENT_REGISTERED]: 1,
   [TOKEN_ISSUED]: 1,
+  [TOKEN_REFRESHED]: 1,
+  [TOKEN_REVOKED]: 1,
+  [AUTHORIZATION_CODE_ISSUED]: 1,
+  [AUTHORIZATION_CODE_REDEEMED]: 1,
 };
 
 export type Upcaster = (data: unknown) => unknown;

@@ -12,3 +12,42 @@ export interface TokenIssuedV1 {
   accessToken: { jti: string; expiresAt: string };
   refreshToken?: { tid: string; hash: string; expiresAt: string };
 }
+
+export const TOKEN_REFRESHED = 'TokenRefreshed';
+export const TOKEN_REVOKED = 'TokenRevoked';
+export const AUTHORIZATION_CODE_ISSUED = 'AuthorizationCodeIssued';
+export const AUTHORIZATION_CODE_REDEEMED = 'AuthorizationCodeRedeemed';
+
+/** v1. A refresh token was used: a new access token, the refresh token unchanged (seed S10). */
+export interface TokenRefreshedV1 {
+  clientId: string;
+  userId: string | null;
+  tid: string;
+  accessToken: { jti: string; expiresAt: string };
+}
+
+/** v1. The grant (its refresh token) can no longer be used. */
+export interface TokenRevokedV1 {
+  clientId: string;
+  userId: string | null;
+  tid: string;
+  reason: 'client_request' | 'code_replayed' | 'admin';
+}
+
+/** v1. The code itself is never stored: its stream id holds its SHA-256. */
+export interface AuthorizationCodeIssuedV1 {
+  clientId: string;
+  userId: string;
+  redirectUri: string;
+  scope: string;
+  codeChallenge: string | null;
+  codeChallengeMethod: 'S256' | null;
+  expiresAt: string;
+}
+
+export interface AuthorizationCodeRedeemedV1 {
+  clientId: string;
+  userId: string;
+  /** The grant the code became: revoked if the code is ever presented again. */
+  tid: string;
+}

@@ -4,3 +4,5 @@ export * from './parameters/enterprise-parameters';
 export * from './users/user';
 export * from './keys/key-ring';
 export * from './clients/client';
+export * from './grants/authorization-code';
+export * from './grants/refresh-grant';

@@ -7,3 +7,4 @@ export * from './http-errors';
 export * from './keys/kek';
 export * from './keys/key-factory';
 export * from './keys/access-tokens';
+export * from './directory/local-directory';

@@ -2,6 +2,9 @@ import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Req, Res, UseGua
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Response } from 'express';
 import {
+  AuthorizationCodeGrantCommand,
+  RefreshTokenGrantCommand,
+  RevokeTokenCommand,
   ClientCredentialsGrantCommand,
   IntrospectTokenQuery,
   OAuthError,
@@ -80,10 +83,29 @@ export class OAuthController {
     const grantType = param(form, 'grant_type');
     if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
     const client = clientCredentials(req.headers.authorization, form);
-    if (grantType === 'client_credentials') {
-      return this.commandBus.execute(new ClientCredentialsGrantCommand(client, param(form, 'scope'), requestContext(req)));
+    const context = requestContext(req);
+    switch (grantType) {
+      case 'client_credentials':
+        return this.commandBus.execute(new ClientCredentialsGrantCommand(client, param(form, 'scope'), context));
+      case 'authorization_code':
+        return this.commandBus.execute(
+          new AuthorizationCodeGrantCommand(client, param(form, 'code'), param(form, 'redirect_uri'), param(form, 'code_verifier'), context),
+        );
+      case 'refresh_token':
+        return this.commandBus.execute(new RefreshTokenGrantCommand(client, param(form, 'refresh_token'), context));
     }
     throw new OAuthError('unsupported_grant_type', `grant_type ${grantType.slice(0, 64)} is not supported`);
+  }
+
+  @Post('revoke')
+  @HttpCode(HttpStatus.OK)
+  async revoke(@Body() body: unknown, @Headers('content-type') contentType: string | undefined, @Req() req: AuthenticatedRequest) {
+    const form = requireForm(contentType, body);
+    const client = clientCredentials(req.headers.authorization, form);
+    const token = param(form, 'token');
+    if (!token) throw new OAuthError('invalid_request', 'token is required');
+    await this.commandBus.execute(new RevokeTokenCommand(client, token, param(form, 'token_type_hint'), requestContext(req)));
+    return {};
   }
 
   @Post('introspect')

@@ -14,10 +14,22 @@ export type TokenCheck =
   | { valid: true; claims: Record<string, unknown> & { sub: string; client_id: string; scope: string; exp: number; iat: number; jti: string; iss: string } }
   | { valid: false; code: string; reason: string };
 
-/** Mints and validates self-contained access tokens with this node's current cluster keys. */
+export interface MintedRefreshToken {
+  token: string;
+  tid: string;
+  /** SHA-256 hex of the token: the only form ever stored or published. */
+  hash: string;
+  expiresAt: Date;
+}
+
+export type RefreshTokenCheck = { valid: true; tid: string; clientId: string; hash: string } | { valid: false; code: string; reason: string };
+
+/** Mints and validates self-contained access tokens, and refresh tokens, with this node's current cluster keys. */
 export interface AccessTokens {
   mint(claims: AccessTokenClaims, lifetimeSeconds: number): Promise<MintedAccessToken>;
   validate(token: string): Promise<TokenCheck>;
+  mintRefresh(clientId: string, lifetimeSeconds: number): Promise<MintedRefreshToken>;
+  validateRefresh(token: string): Promise<RefreshTokenCheck>;
 }
 
 export const ACCESS_TOKENS = Symbol('AccessTokens');

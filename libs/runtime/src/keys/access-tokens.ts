@@ -1,7 +1,7 @@
-import type { AccessTokenClaims, AccessTokens, MintedAccessToken, TokenCheck } from '@authz/application';
+import type { AccessTokenClaims, AccessTokens, MintedAccessToken, MintedRefreshToken, RefreshTokenCheck, TokenCheck } from '@authz/application';
 import { OAuthError } from '@authz/application';
 import type { KeyCache } from '@authz/read-models';
-import { SignatureCache, mintAccessToken, validateAccessToken, type KeyRing } from '@authz/tokens';
+import { SignatureCache, hashToken, mintAccessToken, mintRefreshToken, validateAccessToken, validateRefreshToken, type KeyRing } from '@authz/tokens';
 
 /** Access tokens under this node's current keys: any node validates what any other minted. */
 export class KeyCacheAccessTokens implements AccessTokens {
@@ -27,5 +27,20 @@ export class KeyCacheAccessTokens implements AccessTokens {
     const issuer = this.keys.clusterId;
     if (!issuer) return { valid: false, code: 'unknown_key', reason: 'this node holds no keys yet' };
     return validateAccessToken(token, this.ring, { issuer, cache: this.verified });
+  }
+
+  async mintRefresh(clientId: string, lifetimeSeconds: number): Promise<MintedRefreshToken> {
+    const { signing } = this.keys;
+    if (!signing) throw new OAuthError('temporarily_unavailable', 'this node holds no keys yet');
+    const minted = await mintRefreshToken({ signing }, { clientId }, lifetimeSeconds);
+    return { token: minted.token, tid: minted.tid, hash: minted.hash, expiresAt: new Date(minted.exp * 1000) };
+  }
+
+  async validateRefresh(token: string): Promise<RefreshTokenCheck> {
+    const issuer = this.keys.clusterId;
+    if (!issuer) return { valid: false, code: 'unknown_key', reason: 'this node holds no keys yet' };
+    const result = await validateRefreshToken(token, this.ring, { issuer, cache: this.verified });
+    if (!result.valid) return result;
+    return { valid: true, tid: result.claims.tid, clientId: result.claims.ccid, hash: hashToken(token) };
   }
 }

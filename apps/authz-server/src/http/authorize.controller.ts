@@ -1,0 +1,57 @@
+import { Body, Controller, Get, Headers, Inject, Post, Query, Req, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { Response } from 'express';
+import {
+  AuthorizeCommand,
+  EVENT_STORE,
+  PARAMETERS_READ_MODEL,
+  checkAuthorizationRequest,
+  errorRedirect,
+  type EventStore,
+  type ParametersReadModel,
+} from '@authz/application';
+import type { AuthenticatedRequest } from './admin.guard';
+import { errorPage, loginPage } from './login-page';
+import { requestContext } from './request-context';
+
+function html(res: Response, status: number, body: string): void {
+  res.status(status).setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Content-Security-Policy', "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
+  res.send(body);
+}
+
+/** RFC 6749 §4.1.1 and §4.2.1: the user signs in, then goes back to the client with a code or a token. */
+@Controller('oauth/authorize')
+export class AuthorizeController {
+  constructor(
+    private readonly commandBus: CommandBus,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(PARAMETERS_READ_MODEL) private readonly parameters: ParametersReadModel,
+  ) {}
+
+  @Get()
+  async form(@Query() query: Record<string, unknown>, @Res() res: Response) {
+    const { values } = await this.parameters.current();
+    const check = await checkAuthorizationRequest(query, this.store, values.oauthWithRefreshLoginFlow === 'Enabled');
+    if (!check.ok && check.redirect) return res.redirect(302, errorRedirect(check));
+    if (!check.ok) return html(res, 400, errorPage(check.error, check.description));
+    html(res, 200, loginPage(query, check.client.details!.clientName));
+  }
+
+  @Post()
+  async login(@Body() body: unknown, @Headers('content-type') contentType: string | undefined, @Req() req: AuthenticatedRequest, @Res() res: Response) {
+    if (!/^application\/x-www-form-urlencoded\b/i.test(contentType ?? '') || typeof body !== 'object' || body === null) {
+      return html(res, 400, errorPage('invalid_request', 'the sign-in form must be posted as application/x-www-form-urlencoded'));
+    }
+    const form = body as Record<string, unknown>;
+    const username = typeof form.username === 'string' ? form.username : '';
+    const password = typeof form.password === 'string' ? form.password : '';
+    const result = await this.commandBus.execute(new AuthorizeCommand(form, username, password, requestContext(req)));
+    if (result.outcome === 'redirect') return res.redirect(302, result.location);
+    if (result.outcome === 'error_page') return html(res, 400, errorPage(result.error, result.description));
+    // Unknown user and wrong password look the same.
+    html(res, 401, loginPage(form, String(form.client_id ?? ''), 'Wrong username or password.'));
+  }
+}

@@ -1,0 +1,93 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CURRENT_SCHEMA_VERSIONS, TOKEN_ISSUED, streamId, type TokenIssuedV1 } from '@authz/contracts';
+import { AuthorizationCode } from '@authz/domain';
+import {
+  ACCESS_TOKENS,
+  EVENT_STORE,
+  PARAMETERS_READ_MODEL,
+  USER_DIRECTORY,
+  type AccessTokens,
+  type EventStore,
+  type ParametersReadModel,
+  type UserDirectory,
+} from '../ports';
+import { AuthorizeCommand, type AuthorizeResult } from './authorize.command';
+import { checkAuthorizationRequest, type AuthorizationCheck } from './authorization-request';
+
+export const CODE_LIFETIME_SECONDS = 60;
+
+export function codeStream(code: string): string {
+  return streamId('authcode', createHash('sha256').update(code).digest('hex'));
+}
+
+/** The redirect for an error the client should see (RFC 6749 §4.1.2.1, §4.2.2.1). */
+export function errorRedirect(check: Extract<AuthorizationCheck, { redirect: true }>): string {
+  return withParams(check.redirectUri, check.responseType, { error: check.error, error_description: check.description, state: check.state });
+}
+
+export function withParams(redirectUri: string, responseType: 'code' | 'token', params: Record<string, string | undefined>): string {
+  const query = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
+  if (responseType === 'token') return `${redirectUri}#${query}`;
+  const url = new URL(redirectUri);
+  for (const [name, value] of query) url.searchParams.append(name, value);
+  return url.toString();
+}
+
+@CommandHandler(AuthorizeCommand)
+export class AuthorizeHandler implements ICommandHandler<AuthorizeCommand> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(USER_DIRECTORY) private readonly directory: UserDirectory,
+    @Inject(ACCESS_TOKENS) private readonly tokens: AccessTokens,
+    @Inject(PARAMETERS_READ_MODEL) private readonly parameters: ParametersReadModel,
+  ) {}
+
+  async execute({ params, username, password, context }: AuthorizeCommand): Promise<AuthorizeResult> {
+    const { values } = await this.parameters.current();
+    const check = await checkAuthorizationRequest(params, this.store, values.oauthWithRefreshLoginFlow === 'Enabled');
+    if (!check.ok) {
+      return check.redirect ? { outcome: 'redirect', location: errorRedirect(check) } : { outcome: 'error_page', error: check.error, description: check.description };
+    }
+    const user = await this.directory.authenticate(username, password);
+    if (!user) return { outcome: 'login_failed' };
+    const { request } = check;
+    const actor = { ...context, actor: `user:${user.userId}` };
+    if (request.responseType === 'token') {
+      const lifetime = values.accessTokenExpiryMinutes * 60;
+      const minted = await this.tokens.mint({ sub: user.userId, client_id: request.clientId, scope: request.scope }, lifetime);
+      const issued: TokenIssuedV1 = {
+        grantType: 'implicit',
+        clientId: request.clientId,
+        userId: user.userId,
+        scope: request.scope,
+        accessToken: { jti: minted.jti, expiresAt: minted.expiresAt.toISOString() },
+      };
+      await this.store.append(streamId('grant', minted.jti), 0, [{ type: TOKEN_ISSUED, schemaVersion: CURRENT_SCHEMA_VERSIONS[TOKEN_ISSUED], data: issued }], actor);
+      return {
+        outcome: 'redirect',
+        location: withParams(request.redirectUri, 'token', {
+          access_token: minted.token,
+          token_type: 'Bearer',
+          expires_in: String(lifetime),
+          scope: request.scope,
+          state: request.state,
+        }),
+      };
+    }
+    const code = randomBytes(32).toString('base64url');
+    const authorizationCode = new AuthorizationCode();
+    authorizationCode.issue({
+      clientId: request.clientId,
+      userId: user.userId,
+      redirectUri: request.redirectUri,
+      scope: request.scope,
+      codeChallenge: request.codeChallenge ?? null,
+      codeChallengeMethod: request.codeChallenge ? 'S256' : null,
+      expiresAt: new Date(Date.now() + CODE_LIFETIME_SECONDS * 1000).toISOString(),
+    });
+    await this.store.append(codeStream(code), 0, authorizationCode.uncommittedEvents(), actor);
+    return { outcome: 'redirect', location: withParams(request.redirectUri, 'code', { code, state: request.state }) };
+  }
+}

@@ -1,0 +1,16 @@
+import { Command } from '@nestjs/cqrs';
+import type { ClientCredentials } from '../../clients/authenticate-client/authenticate-client';
+import type { RequestContext } from '../../ports';
+import type { TokenResponse } from '../client-credentials/client-credentials.command';
+
+export class AuthorizationCodeGrantCommand extends Command<TokenResponse> {
+  constructor(
+    readonly client: ClientCredentials,
+    readonly code: string | undefined,
+    readonly redirectUri: string | undefined,
+    readonly codeVerifier: string | undefined,
+    readonly context: RequestContext,
+  ) {
+    super();
+  }
+}
