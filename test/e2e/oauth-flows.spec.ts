@@ -137,7 +137,7 @@ describe('OAuth flows', () => {
     ])('%s → invalid_grant', async (_, change) => {
       const { verifier, challenge } = pkce();
       const location = await authorize({ response_type: 'code', client_id: 'chat-app', redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256' });
-      const fields = { grant_type: 'authorization_code', code: location.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier, client_id: 'chat-app', ....change() };
+      const fields = { grant_type: 'authorization_code', code: location.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier, client_id: 'chat-app', ...change() };
       const response = await form(`${node.url}/oauth/token`, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== '')));
       expect(response.status).toBe(400);
       expect(response.body.error).toBe('invalid_grant');
