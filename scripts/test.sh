@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite against real servers: unit, then integration and e2e on the machine's
-# PostgreSQL and a Kafka broker that scripts/infra.sh starts (and stops again if it started it).
+# PostgreSQL, a Kafka broker that scripts/infra.sh starts and an OpenLDAP server that
+# scripts/ldap.sh starts (each stopped again if this run started it).
 # Extra arguments go to Jest, e.g. `npm test -- --selectProjects unit`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -9,12 +10,24 @@ bash scripts/install.sh
 npm run --silent build
 npm run --silent lint:deps
 
+# Servers this run starts are stopped again when it ends, however it ends.
+teardown=''
+trap 'eval "$teardown"' EXIT
+
 kafka_was_up=false
 if bash scripts/infra.sh status >/dev/null 2>&1; then kafka_was_up=true; fi
+if [ "$kafka_was_up" = false ]; then teardown+='bash scripts/infra.sh down; '; fi
 eval "$(bash scripts/infra.sh up)"
-if [ "$kafka_was_up" = false ]; then trap 'bash scripts/infra.sh down' EXIT; fi
+
+# A private OpenLDAP (slapd) for the LDAP user directory; installed with apt-get on first use.
+ldap_was_up=false
+if bash scripts/ldap.sh status >/dev/null 2>&1; then ldap_was_up=true; fi
+if [ "$ldap_was_up" = false ]; then teardown+='bash scripts/ldap.sh down; '; fi
+eval "$(bash scripts/ldap.sh up)"
 
 export AUTHZ_TEST_KAFKA_BROKERS="$KAFKA_BROKERS"
+export AUTHZ_TEST_LDAP_URL="$LDAP_URL" AUTHZ_TEST_LDAP_BASE_DN="$LDAP_BASE_DN"
+export AUTHZ_TEST_LDAP_BIND_DN="$LDAP_BIND_DN" AUTHZ_TEST_LDAP_BIND_PASSWORD="$LDAP_BIND_PASSWORD"
 export AUTHZ_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres"
 # Suites share one broker and stop it on purpose (outage tests): run them one at a time.
 # --forceExit: kafkajs leaves retry timers behind after disconnect; a CI run must not hang on them.

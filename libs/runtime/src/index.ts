@@ -8,3 +8,4 @@ export * from './keys/kek';
 export * from './keys/key-factory';
 export * from './keys/access-tokens';
 export * from './directory/local-directory';
+export * from './directory/ldap-directory';
