@@ -84,6 +84,7 @@ describe('authz CLI against an embedded server', () => {
       oauthWithRefreshLoginFlow: 'Disabled',
       accessTokenExpiryMinutes: 60,
       refreshTokenExpiryDays: 60,
+      refreshTokenRotation: 'Disabled',
       updatedAt: null,
       updatedBy: null,
       position: expect.any(Number),

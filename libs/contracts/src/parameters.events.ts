@@ -6,6 +6,8 @@ export interface EnterpriseParameterValues {
   oauthWithRefreshLoginFlow: OnOff;
   accessTokenExpiryMinutes: number;
   refreshTokenExpiryDays: number;
+  /** Not in the seed (which keeps a refresh token for its whole validity): single-use refresh tokens. */
+  refreshTokenRotation: OnOff;
 }
 
 export const ENTERPRISE_PARAMETERS_CHANGED = 'EnterpriseParametersChanged';

@@ -11,6 +11,9 @@ export interface TokenIssuedV1 {
   scope: string;
   accessToken: { jti: string; expiresAt: string };
   refreshToken?: { tid: string; hash: string; expiresAt: string };
+  /** With rotation: the tid of the family's first refresh token, and the one this replaces. */
+  family?: string;
+  parentTid?: string;
 }
 
 export const TOKEN_REFRESHED = 'TokenRefreshed';
@@ -31,7 +34,29 @@ export interface TokenRevokedV1 {
   clientId: string;
   userId: string | null;
   tid: string;
-  reason: 'client_request' | 'code_replayed' | 'admin';
+  reason: 'client_request' | 'code_replayed' | 'admin' | 'reuse_detected';
+}
+
+export const REFRESH_TOKEN_ROTATED = 'RefreshTokenRotated';
+export const REFRESH_TOKEN_REUSE_DETECTED = 'RefreshTokenReuseDetected';
+
+/** v1. With rotation on, a refresh token was used once and replaced by `successor`. */
+export interface RefreshTokenRotatedV1 {
+  clientId: string;
+  userId: string | null;
+  tid: string;
+  family: string;
+  rotatedAt: string;
+  successor: { tid: string; hash: string; expiresAt: string };
+}
+
+/** v1. A consumed refresh token came back after the grace window: the family is revoked. */
+export interface RefreshTokenReuseDetectedV1 {
+  clientId: string;
+  userId: string | null;
+  tid: string;
+  family: string;
+  source: { address: string | null; nodeId: string | null };
 }
 
 /** v1. The code itself is never stored: its stream id holds its SHA-256. */

@@ -21,6 +21,8 @@ export interface AuthzConfig {
   /** Run the projections inside this process (always in embedded mode). */
   runProjections: boolean;
   relayPollMs: number;
+  /** With refresh token rotation on: how long a used token still gets the same successor. */
+  refreshGraceSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -71,5 +73,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultPort = 8
     adminPassword: env.AUTHZ_ADMIN_PASSWORD || undefined,
     runProjections: mode === 'embedded' || flag(env, 'AUTHZ_RUN_PROJECTIONS', false),
     relayPollMs: integer(env, 'AUTHZ_RELAY_POLL_MS', 1000, 10, 60_000),
+    refreshGraceSeconds: integer(env, 'AUTHZ_REFRESH_GRACE_SECONDS', 10, 0, 300),
   };
 }

@@ -1,6 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { mkdirSync } from 'node:fs';
 import {
+  OAUTH_SETTINGS,
   ACCESS_TOKENS,
   CREDENTIAL_STORE,
   KEY_FACTORY,
@@ -146,6 +147,7 @@ export class Runtime {
   providers(): Provider[] {
     return [
       { provide: Runtime, useValue: this },
+      { provide: OAUTH_SETTINGS, useValue: { refreshGraceSeconds: this.config.refreshGraceSeconds } },
       { provide: EVENT_STORE, useValue: this.store },
       { provide: UNIT_OF_WORK, useValue: this.db },
       { provide: EVENT_TRANSPORT, useValue: this.transport },

@@ -8,6 +8,7 @@ export const PARAMETERS = [
   { key: 'oauthWithRefreshLoginFlow', alias: 'refresh-login-flow', label: 'OAuth with Refresh Login Flow', kind: 'switch' },
   { key: 'accessTokenExpiryMinutes', alias: 'access-token-expiry', label: 'OAuth Access Token Expiry Timer (minutes)', kind: 'number' },
   { key: 'refreshTokenExpiryDays', alias: 'refresh-token-expiry', label: 'OAuth Refresh Token Expiry Timer (days)', kind: 'number' },
+  { key: 'refreshTokenRotation', alias: 'refresh-token-rotation', label: 'Refresh Token Rotation (single use)', kind: 'switch' },
 ] as const;
 
 type Parameter = (typeof PARAMETERS)[number];

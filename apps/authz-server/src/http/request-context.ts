@@ -18,5 +18,6 @@ export function requestContext(req: AuthenticatedRequest): RequestContext {
   return {
     actor: req.principal ? `user:${req.principal.userId}` : 'anonymous',
     correlationId: (req.res?.locals.correlationId as string | undefined) ?? randomUUID(),
+    sourceAddress: req.ip,
   };
 }

@@ -5,6 +5,8 @@ import { DomainError } from '@authz/domain';
 export interface RequestContext {
   actor: string;
   correlationId: string;
+  /** The client's network address, where there is one. */
+  sourceAddress?: string;
 }
 
 /** An open database transaction, opaque to the application: adapters know what it is. */

@@ -28,8 +28,16 @@ export type RefreshTokenCheck = { valid: true; tid: string; clientId: string; ha
 export interface AccessTokens {
   mint(claims: AccessTokenClaims, lifetimeSeconds: number): Promise<MintedAccessToken>;
   validate(token: string): Promise<TokenCheck>;
-  mintRefresh(clientId: string, lifetimeSeconds: number): Promise<MintedRefreshToken>;
+  /** Signing is deterministic (RS256): the same client, tid and expiry give the very same token again. */
+  mintRefresh(clientId: string, expiresAt: Date, tid?: string): Promise<MintedRefreshToken>;
   validateRefresh(token: string): Promise<RefreshTokenCheck>;
 }
 
 export const ACCESS_TOKENS = Symbol('AccessTokens');
+
+export interface OAuthSettings {
+  /** With rotation on, how long a used refresh token still gets the same successor, in seconds. */
+  refreshGraceSeconds: number;
+}
+
+export const OAUTH_SETTINGS = Symbol('OAuthSettings');

@@ -1,8 +1,12 @@
 import {
   CURRENT_SCHEMA_VERSIONS,
+  REFRESH_TOKEN_REUSE_DETECTED,
+  REFRESH_TOKEN_ROTATED,
   TOKEN_ISSUED,
   TOKEN_REFRESHED,
   TOKEN_REVOKED,
+  type RefreshTokenReuseDetectedV1,
+  type RefreshTokenRotatedV1,
   type TokenIssuedV1,
   type TokenRefreshedV1,
   type TokenRevokedV1,
@@ -11,20 +15,38 @@ import { AggregateRoot } from '../aggregate-root';
 import { DomainError } from '../errors';
 import { GrantError } from './authorization-code';
 
+type Issued = TokenIssuedV1 & { refreshToken: NonNullable<TokenIssuedV1['refreshToken']> };
+
+export type RotationOutcome =
+  | { outcome: 'rotated' }
+  | { outcome: 'grace'; successor: RefreshTokenRotatedV1['successor'] }
+  | { outcome: 'reused' };
+
 /**
- * A grant with a refresh token (stream `grant-<tid>`): whether the refresh token still works is
- * decided here, from the event store, never from a projection.
+ * One refresh token (stream `grant-<tid>`): whether it still works is decided here, from the
+ * event store, never from a projection. With rotation, each token is used once and names its
+ * successor; the tokens descending from one authorization form a family.
  */
 export class RefreshGrant extends AggregateRoot {
-  private issued?: TokenIssuedV1 & { refreshToken: NonNullable<TokenIssuedV1['refreshToken']> };
+  private issued?: Issued;
   private revoked?: TokenRevokedV1;
+  private rotated?: RefreshTokenRotatedV1;
 
-  get details() {
+  get details(): Issued | undefined {
     return this.issued;
   }
 
   get isRevoked(): boolean {
     return this.revoked !== undefined;
+  }
+
+  get family(): string | undefined {
+    return this.issued && (this.issued.family ?? this.issued.refreshToken.tid);
+  }
+
+  /** The token that replaced this one, if it was rotated. */
+  get successorTid(): string | undefined {
+    return this.rotated?.successor.tid;
   }
 
   issue(data: TokenIssuedV1): void {
@@ -33,15 +55,65 @@ export class RefreshGrant extends AggregateRoot {
     this.raise(TOKEN_ISSUED, CURRENT_SCHEMA_VERSIONS[TOKEN_ISSUED], data);
   }
 
-  /** Seed S10: a new access token on every refresh; the refresh token keeps its validity. */
+  /** The grant, if this refresh token may be used now by this client; else a GrantError. */
+  usable(tokenHash: string, clientId: string, now: Date): Issued {
+    const grant = this.issued;
+    if (!grant || grant.refreshToken.hash !== tokenHash) throw new GrantError('REFRESH_TOKEN_UNKNOWN', 'the refresh token is not valid');
+    if (grant.clientId !== clientId) throw new GrantError('REFRESH_TOKEN_OF_ANOTHER_CLIENT', 'the refresh token was issued to another client');
+    if (this.revoked) throw new GrantError('REFRESH_TOKEN_REVOKED', 'the refresh token was revoked');
+    if (new Date(grant.refreshToken.expiresAt) <= now) throw new GrantError('REFRESH_TOKEN_EXPIRED', 'the refresh token has expired');
+    return grant;
+  }
+
+  /** Seed S10 (rotation off): a new access token on every refresh; the refresh token keeps its validity. */
   refresh(request: { clientId: string; tokenHash: string; now: Date; accessToken: TokenRefreshedV1['accessToken'] }): void {
     const grant = this.usable(request.tokenHash, request.clientId, request.now);
+    if (this.rotated) throw new GrantError('REFRESH_TOKEN_ROTATED', 'the refresh token was used already');
     this.raise<TokenRefreshedV1>(TOKEN_REFRESHED, CURRENT_SCHEMA_VERSIONS[TOKEN_REFRESHED], {
       clientId: grant.clientId,
       userId: grant.userId,
       tid: grant.refreshToken.tid,
       accessToken: request.accessToken,
     });
+  }
+
+  /**
+   * Rotation on: the first use names a successor. A second use within `graceSeconds` (several
+   * tabs, a retried request) gets the same successor; later, it is reuse of a stolen token:
+   * this token is revoked and RefreshTokenReuseDetected raised (the caller revokes the successors).
+   */
+  rotate(request: {
+    clientId: string;
+    tokenHash: string;
+    now: Date;
+    graceSeconds: number;
+    successor: RefreshTokenRotatedV1['successor'];
+    source: RefreshTokenReuseDetectedV1['source'];
+  }): RotationOutcome {
+    const grant = this.usable(request.tokenHash, request.clientId, request.now);
+    if (this.rotated) {
+      if (request.now.getTime() - new Date(this.rotated.rotatedAt).getTime() <= request.graceSeconds * 1000) {
+        return { outcome: 'grace', successor: this.rotated.successor };
+      }
+      this.raise<RefreshTokenReuseDetectedV1>(REFRESH_TOKEN_REUSE_DETECTED, CURRENT_SCHEMA_VERSIONS[REFRESH_TOKEN_REUSE_DETECTED], {
+        clientId: grant.clientId,
+        userId: grant.userId,
+        tid: grant.refreshToken.tid,
+        family: this.family!,
+        source: request.source,
+      });
+      this.revoke('reuse_detected');
+      return { outcome: 'reused' };
+    }
+    this.raise<RefreshTokenRotatedV1>(REFRESH_TOKEN_ROTATED, CURRENT_SCHEMA_VERSIONS[REFRESH_TOKEN_ROTATED], {
+      clientId: grant.clientId,
+      userId: grant.userId,
+      tid: grant.refreshToken.tid,
+      family: this.family!,
+      rotatedAt: request.now.toISOString(),
+      successor: request.successor,
+    });
+    return { outcome: 'rotated' };
   }
 
   /** Idempotent: revoking a revoked grant decides nothing. */
@@ -55,21 +127,15 @@ export class RefreshGrant extends AggregateRoot {
     });
   }
 
-  /** The grant, if this refresh token may be used now by this client; else a GrantError. */
-  usable(tokenHash: string, clientId: string, now: Date) {
-    const grant = this.issued;
-    if (!grant || grant.refreshToken.hash !== tokenHash) throw new GrantError('REFRESH_TOKEN_UNKNOWN', 'the refresh token is not valid');
-    if (grant.clientId !== clientId) throw new GrantError('REFRESH_TOKEN_OF_ANOTHER_CLIENT', 'the refresh token was issued to another client');
-    if (this.revoked) throw new GrantError('REFRESH_TOKEN_REVOKED', 'the refresh token was revoked');
-    if (new Date(grant.refreshToken.expiresAt) <= now) throw new GrantError('REFRESH_TOKEN_EXPIRED', 'the refresh token has expired');
-    return grant;
-  }
-
   protected onTokenIssued(data: TokenIssuedV1): void {
-    this.issued = data as RefreshGrant['issued'];
+    this.issued = data as Issued;
   }
 
   protected onTokenRevoked(data: TokenRevokedV1): void {
     this.revoked = data;
+  }
+
+  protected onRefreshTokenRotated(data: RefreshTokenRotatedV1): void {
+    this.rotated = data;
   }
 }

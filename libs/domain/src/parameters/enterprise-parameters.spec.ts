@@ -20,7 +20,7 @@ function rejects(input: unknown): ValidationError {
 
 describe('EnterpriseParameters', () => {
   it('starts at the seed defaults: Disabled, 60 minutes, 60 days', () => {
-    expect(given().current()).toEqual({ oauthWithRefreshLoginFlow: 'Disabled', accessTokenExpiryMinutes: 60, refreshTokenExpiryDays: 60 });
+    expect(given().current()).toEqual({ oauthWithRefreshLoginFlow: 'Disabled', accessTokenExpiryMinutes: 60, refreshTokenExpiryDays: 60, refreshTokenRotation: 'Disabled' });
     expect(DEFAULT_PARAMETERS.accessTokenExpiryMinutes).toBe(60);
   });
 

@@ -15,6 +15,7 @@ export const DEFAULT_PARAMETERS: Readonly<EnterpriseParameterValues> = Object.fr
   oauthWithRefreshLoginFlow: 'Disabled',
   accessTokenExpiryMinutes: 60,
   refreshTokenExpiryDays: 60,
+  refreshTokenRotation: 'Disabled',
 });
 
 const RANGES = {
@@ -33,9 +34,9 @@ export function parseParameterChanges(input: unknown): Partial<EnterpriseParamet
   const problems: string[] = [];
   const changes: Partial<EnterpriseParameterValues> = {};
   for (const [name, value] of Object.entries(input)) {
-    if (name === 'oauthWithRefreshLoginFlow') {
-      if (ONOFF.includes(value as OnOff)) changes.oauthWithRefreshLoginFlow = value as OnOff;
-      else problems.push(`oauthWithRefreshLoginFlow must be "Enabled" or "Disabled"`);
+    if (name === 'oauthWithRefreshLoginFlow' || name === 'refreshTokenRotation') {
+      if (ONOFF.includes(value as OnOff)) changes[name] = value as OnOff;
+      else problems.push(`${name} must be "Enabled" or "Disabled"`);
     } else if (name === 'accessTokenExpiryMinutes' || name === 'refreshTokenExpiryDays') {
       const { min, max, unit } = RANGES[name];
       if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) changes[name] = value;

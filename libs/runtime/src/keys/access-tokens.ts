@@ -29,10 +29,12 @@ export class KeyCacheAccessTokens implements AccessTokens {
     return validateAccessToken(token, this.ring, { issuer, cache: this.verified });
   }
 
-  async mintRefresh(clientId: string, lifetimeSeconds: number): Promise<MintedRefreshToken> {
+  async mintRefresh(clientId: string, expiresAt: Date, tid?: string): Promise<MintedRefreshToken> {
     const { signing } = this.keys;
     if (!signing) throw new OAuthError('temporarily_unavailable', 'this node holds no keys yet');
-    const minted = await mintRefreshToken({ signing }, { clientId }, lifetimeSeconds);
+    // exp = floor(now) + lifetime: one second before the expiry with a lifetime of one second.
+    const exp = Math.floor(expiresAt.getTime() / 1000);
+    const minted = await mintRefreshToken({ signing }, { clientId, tid }, 1, new Date((exp - 1) * 1000));
     return { token: minted.token, tid: minted.tid, hash: minted.hash, expiresAt: new Date(minted.exp * 1000) };
   }
 

@@ -49,7 +49,7 @@ export class AuthorizationCodeGrantHandler implements ICommandHandler<Authorizat
     const code = new AuthorizationCode().loadFromHistory(await this.store.readStream(stream));
     const clientId = client.details!.clientId;
     const lifetimes = await tokenLifetimes(this.parameters);
-    const refresh = await this.tokens.mintRefresh(clientId, lifetimes.refresh);
+    const refresh = await this.tokens.mintRefresh(clientId, new Date(Date.now() + lifetimes.refresh * 1000));
     try {
       code.redeem({ clientId, redirectUri: command.redirectUri, codeVerifier: command.codeVerifier, now: new Date(), tid: refresh.tid });
     } catch (error) {

@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { streamId } from '@authz/contracts';
+import { CURRENT_SCHEMA_VERSIONS, TOKEN_ISSUED, streamId, type TokenIssuedV1 } from '@authz/contracts';
 import { GrantError, RefreshGrant } from '@authz/domain';
 import { ClientAuthenticator } from '../../clients/authenticate-client/authenticate-client';
 import { OAuthError } from '../../oauth-error';
@@ -8,56 +9,141 @@ import {
   ACCESS_TOKENS,
   CREDENTIAL_STORE,
   EVENT_STORE,
+  OAUTH_SETTINGS,
   PARAMETERS_READ_MODEL,
   PASSWORD_HASHER,
+  UNIT_OF_WORK,
   type AccessTokens,
   type CredentialStore,
   type EventStore,
+  type OAuthSettings,
   type ParametersReadModel,
   type PasswordHasher,
+  type RequestContext,
+  type UnitOfWork,
 } from '../../ports';
 import { retryOnConflict } from '../../retry-on-conflict';
 import { tokenLifetimes } from '../token-lifetimes';
 import { RefreshTokenGrantCommand } from './refresh-token.command';
+import type { TokenResponse } from '../client-credentials/client-credentials.command';
 
-/** Seed S10: a new access token on every refresh, decided from the grant's stream, not a projection. */
+// Concurrent refreshes of one token queue on its stream: retry with a little jitter.
+const ATTEMPTS = 40;
+const jitter = () => sleep(Math.random() * 10);
+
+/**
+ * Seed S10: a new access token on every refresh, decided from the grant's stream, not from a
+ * projection. With the refreshTokenRotation parameter Enabled, each refresh token is used
+ * once and answered with a successor (same expiry: rotation never lengthens a session).
+ */
 @CommandHandler(RefreshTokenGrantCommand)
 export class RefreshTokenGrantHandler implements ICommandHandler<RefreshTokenGrantCommand> {
   private readonly clients: ClientAuthenticator;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(UNIT_OF_WORK) private readonly uow: UnitOfWork,
     @Inject(ACCESS_TOKENS) private readonly tokens: AccessTokens,
     @Inject(PARAMETERS_READ_MODEL) private readonly parameters: ParametersReadModel,
+    @Inject(OAUTH_SETTINGS) private readonly settings: OAuthSettings,
     @Inject(CREDENTIAL_STORE) credentials: CredentialStore,
     @Inject(PASSWORD_HASHER) hasher: PasswordHasher,
   ) {
     this.clients = new ClientAuthenticator(store, credentials, hasher);
   }
 
-  async execute(command: RefreshTokenGrantCommand) {
+  async execute(command: RefreshTokenGrantCommand): Promise<TokenResponse> {
     const client = await this.clients.authenticate(command.client, false);
-    if (!client.allows('refresh_token') && !client.allows('authorization_code')) throw new OAuthError('unauthorized_client', 'this client may not use the refresh_token grant');
+    if (!client.allows('refresh_token') && !client.allows('authorization_code')) {
+      throw new OAuthError('unauthorized_client', 'this client may not use the refresh_token grant');
+    }
     if (!command.refreshToken) throw new OAuthError('invalid_request', 'refresh_token is required');
     const check = await this.tokens.validateRefresh(command.refreshToken);
     if (!check.valid) throw new OAuthError('invalid_grant', `the refresh token is not valid (${check.code})`);
     const clientId = client.details!.clientId;
-    const stream = streamId('grant', check.tid);
+    const { values } = await this.parameters.current();
     const lifetimes = await tokenLifetimes(this.parameters);
-    return retryOnConflict(async () => {
-      const grant = new RefreshGrant().loadFromHistory(await this.store.readStream(stream));
-      const now = new Date();
-      let details;
-      try {
-        details = grant.usable(check.hash, clientId, now);
-      } catch (error) {
-        if (error instanceof GrantError) throw new OAuthError('invalid_grant', error.message);
-        throw error;
-      }
-      const access = await this.tokens.mint({ sub: details.userId ?? clientId, client_id: clientId, scope: details.scope }, lifetimes.access);
-      grant.refresh({ clientId, tokenHash: check.hash, now, accessToken: { jti: access.jti, expiresAt: access.expiresAt.toISOString() } });
-      await this.store.append(stream, grant.version, grant.uncommittedEvents(), { ...command.context, actor: `client:${clientId}` });
-      return { access_token: access.token, token_type: 'Bearer' as const, expires_in: lifetimes.access, scope: details.scope };
-    });
+    const context = { ...command.context, actor: `client:${clientId}` };
+    try {
+      return await retryOnConflict(async () => {
+        const stream = streamId('grant', check.tid);
+        const grant = new RefreshGrant().loadFromHistory(await this.store.readStream(stream));
+        const details = grant.usable(check.hash, clientId, new Date());
+        const access = await this.tokens.mint({ sub: details.userId ?? clientId, client_id: clientId, scope: details.scope }, lifetimes.access);
+        const accessToken = { jti: access.jti, expiresAt: access.expiresAt.toISOString() };
+        const answer = { access_token: access.token, token_type: 'Bearer' as const, expires_in: lifetimes.access, scope: details.scope };
+        if (values.refreshTokenRotation !== 'Enabled' && !grant.successorTid) {
+          grant.refresh({ clientId, tokenHash: check.hash, now: new Date(), accessToken });
+          await this.store.append(stream, grant.version, grant.uncommittedEvents(), context).catch(async (e) => {
+            await jitter();
+            throw e;
+          });
+          return answer;
+        }
+        const expiresAt = new Date(details.refreshToken.expiresAt);
+        const successor = await this.tokens.mintRefresh(clientId, expiresAt);
+        const rotation = grant.rotate({
+          clientId,
+          tokenHash: check.hash,
+          now: new Date(),
+          graceSeconds: this.settings.refreshGraceSeconds,
+          successor: { tid: successor.tid, hash: successor.hash, expiresAt: details.refreshToken.expiresAt },
+          source: { address: command.context.sourceAddress ?? null, nodeId: null },
+        });
+        if (rotation.outcome === 'reused') {
+          await this.store.append(stream, grant.version, grant.uncommittedEvents(), context);
+          await this.revokeSuccessors(grant.successorTid, context);
+          throw new GrantError('REFRESH_TOKEN_REUSED', 'the refresh token was used already; its family is revoked');
+        }
+        if (rotation.outcome === 'grace') {
+          // The same successor again: RS256 signing is deterministic, so it is re-made, not stored.
+          const again = await this.tokens.mintRefresh(clientId, new Date(rotation.successor.expiresAt), rotation.successor.tid);
+          await this.appendAccessOnly(details, accessToken, clientId, context);
+          return { ...answer, refresh_token: again.token };
+        }
+        const next = new RefreshGrant();
+        next.issue({
+          grantType: 'refresh_token',
+          clientId,
+          userId: details.userId,
+          scope: details.scope,
+          accessToken,
+          refreshToken: { tid: successor.tid, hash: successor.hash, expiresAt: details.refreshToken.expiresAt },
+          family: grant.family,
+          parentTid: check.tid,
+        });
+        try {
+          await this.uow.run(async (tx) => {
+            await this.store.append(stream, grant.version, grant.uncommittedEvents(), context, tx);
+            await this.store.append(streamId('grant', successor.tid), 0, next.uncommittedEvents(), context, tx);
+          });
+        } catch (error) {
+          await jitter();
+          throw error;
+        }
+        return { ...answer, refresh_token: successor.token };
+      }, ATTEMPTS);
+    } catch (error) {
+      if (error instanceof GrantError) throw new OAuthError('invalid_grant', error.message);
+      throw error;
+    }
+  }
+
+  /** Reuse of a stolen token: every token descending from it stops working too. */
+  private async revokeSuccessors(tid: string | undefined, context: RequestContext): Promise<void> {
+    for (let next = tid; next; ) {
+      const stream = streamId('grant', next);
+      await retryOnConflict(async () => {
+        const grant = new RefreshGrant().loadFromHistory(await this.store.readStream(stream));
+        grant.revoke('reuse_detected');
+        await this.store.append(stream, grant.version, grant.uncommittedEvents(), context);
+        next = grant.successorTid;
+      });
+    }
+  }
+
+  private async appendAccessOnly(details: { userId: string | null; scope: string }, accessToken: TokenIssuedV1['accessToken'], clientId: string, context: RequestContext) {
+    const data: TokenIssuedV1 = { grantType: 'refresh_token', clientId, userId: details.userId, scope: details.scope, accessToken };
+    await this.store.append(streamId('grant', accessToken.jti), 0, [{ type: TOKEN_ISSUED, schemaVersion: CURRENT_SCHEMA_VERSIONS[TOKEN_ISSUED], data }], context);
   }
 }
