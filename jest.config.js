@@ -1,6 +1,6 @@
 // Nest 12 and jose 6 are ESM-only, so Jest runs in its native ESM mode
 // (node --experimental-vm-modules) and ts-jest emits ESM.
-const aliases = ['domain', 'contracts', 'application', 'event-store', 'messaging', 'read-models', 'runtime', 'tokens'];
+const aliases = ['domain', 'contracts', 'application', 'event-store', 'messaging', 'read-models', 'runtime', 'tokens', 'token-validator'];
 const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],

@@ -58,6 +58,19 @@ async function appendThroughput(store: PostgresEventStore, label: string, total:
   return { label, events: next, writers, perAppend, eventsPerSecond: Math.round(next / seconds) };
 }
 
+/** The reference: bare single-row INSERT transactions on the same database and pool, same concurrency. */
+async function rawCommits(db: Database, total: number, writers: number) {
+  await db.query('CREATE TABLE bench_raw (id bigserial PRIMARY KEY, data jsonb NOT NULL)');
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      while (next++ < total) await db.query('INSERT INTO bench_raw (data) VALUES ($1)', ['{"i":1}']);
+    }),
+  );
+  return Math.round(total / ((performance.now() - started) / 1000));
+}
+
 async function main() {
   const name = `authz_bench_${Date.now().toString(36)}`;
   await admin(`CREATE DATABASE ${name}`);
@@ -70,7 +83,8 @@ async function main() {
   await transport.ensureTopics();
   const listener = new pg.Client({ connectionString: url.toString() });
   try {
-    // 1. Append throughput, relay off: the store alone.
+    // 1. Append throughput, relay off: the store alone, beside bare commits.
+    const rawCommitsPerSecond = await rawCommits(db, 5_000, 16);
     const single = await appendThroughput(store, 'a', 5_000, 16, 1);
     const batched = await appendThroughput(store, 'b', 20_000, 16, 10);
     await db.query('DELETE FROM outbox');
@@ -118,7 +132,8 @@ async function main() {
       JSON.stringify(
         {
           benchmark: 'spine (cluster mode: PostgreSQL + Kafka)',
-          appendThroughput: [single, batched],
+          rawInsertCommitsPerSecond: rawCommitsPerSecond,
+          appendThroughput: [single, batched].map((r) => ({ ...r, ratioToRawCommits: Number((r.eventsPerSecond / rawCommitsPerSecond).toFixed(2)) })),
           appendToReadModelLatencyMs: {
             load: `${rate} appends/s for ${seconds} s over 50 streams`,
             events: total,
