@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule, QueryBus } from '@nestjs/cqrs';
 import { APPLICATION_HANDLERS, USER_DIRECTORY } from '@authz/application';
-import { HealthController, HttpErrorFilter, LocalDirectory, type Log, type Runtime } from '@authz/runtime';
+import { HealthController, HttpErrorFilter, LdapDirectory, LocalDirectory, loadLdapConfig, type Log, type Runtime } from '@authz/runtime';
 import { RolesGuard } from './http/admin.guard';
 import { ParametersController } from './http/parameters.controller';
 import { UsersController } from './http/users.controller';
@@ -22,7 +22,12 @@ export class AuthzServerModule {
         ...runtime.providers(),
         ...APPLICATION_HANDLERS,
         RolesGuard,
-        { provide: USER_DIRECTORY, useFactory: (queryBus: QueryBus) => new LocalDirectory(queryBus), inject: [QueryBus] },
+        {
+          provide: USER_DIRECTORY,
+          useFactory: (queryBus: QueryBus) =>
+            runtime.config.directory === 'ldap' ? new LdapDirectory(loadLdapConfig(), log) : new LocalDirectory(queryBus),
+          inject: [QueryBus],
+        },
         { provide: APP_FILTER, useValue: new HttpErrorFilter(log) },
       ],
     };

@@ -23,6 +23,8 @@ export interface AuthzConfig {
   relayPollMs: number;
   /** With refresh token rotation on: how long a used token still gets the same successor. */
   refreshGraceSeconds: number;
+  /** Where end users log in: this cluster's accounts, or LDAP (AUTHZ_LDAP_*). */
+  directory: 'local' | 'ldap';
 }
 
 export class ConfigError extends Error {}
@@ -43,6 +45,12 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   if (['1', 'true', 'yes'].includes(raw)) return true;
   if (['0', 'false', 'no'].includes(raw)) return false;
   throw new ConfigError(`${name} must be true or false, not "${env[name]}"`);
+}
+
+function directoryOf(value: string | undefined): 'local' | 'ldap' {
+  if (value === undefined || value === '' || value === 'local') return 'local';
+  if (value === 'ldap') return 'ldap';
+  throw new ConfigError(`AUTHZ_DIRECTORY must be "local" or "ldap", not "${value}"`);
 }
 
 /** Reads the configuration from the environment; see the README for each variable. */
@@ -74,5 +82,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultPort = 8
     runProjections: mode === 'embedded' || flag(env, 'AUTHZ_RUN_PROJECTIONS', false),
     relayPollMs: integer(env, 'AUTHZ_RELAY_POLL_MS', 1000, 10, 60_000),
     refreshGraceSeconds: integer(env, 'AUTHZ_REFRESH_GRACE_SECONDS', 10, 0, 300),
+    directory: directoryOf(env.AUTHZ_DIRECTORY),
   };
 }

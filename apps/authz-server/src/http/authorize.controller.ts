@@ -48,7 +48,13 @@ export class AuthorizeController {
     const form = body as Record<string, unknown>;
     const username = typeof form.username === 'string' ? form.username : '';
     const password = typeof form.password === 'string' ? form.password : '';
-    const result = await this.commandBus.execute(new AuthorizeCommand(form, username, password, requestContext(req)));
+    let result;
+    try {
+      result = await this.commandBus.execute(new AuthorizeCommand(form, username, password, requestContext(req)));
+    } catch (error) {
+      if ((error as Error).name !== 'DirectoryUnavailableError') throw error;
+      return html(res, 503, errorPage('temporarily_unavailable', 'the user directory does not answer; try again shortly'));
+    }
     if (result.outcome === 'redirect') return res.redirect(302, result.location);
     if (result.outcome === 'error_page') return html(res, 400, errorPage(result.error, result.description));
     // Unknown user and wrong password look the same.

@@ -1,0 +1,54 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { introspect, serviceClient } from '../support/oauth';
+import { api, basic, startNode, type Node } from '../support/processes';
+
+const REDIRECT = 'https://rtmt.example/callback';
+const LDAP = {
+  AUTHZ_LDAP_URL: process.env.AUTHZ_TEST_LDAP_URL ?? 'ldap://127.0.0.1:13389',
+  AUTHZ_LDAP_BASE_DN: process.env.AUTHZ_TEST_LDAP_BASE_DN ?? 'dc=authz,dc=test',
+  AUTHZ_LDAP_BIND_DN: process.env.AUTHZ_TEST_LDAP_BIND_DN ?? 'cn=authz-reader,ou=services,dc=authz,dc=test',
+  AUTHZ_LDAP_BIND_PASSWORD: process.env.AUTHZ_TEST_LDAP_BIND_PASSWORD ?? 'reader-password',
+};
+
+/** Seed S4, non-SSO with LDAP: end users log in against the real slapd of scripts/ldap.sh. */
+describe('login against LDAP', () => {
+  let node: Node;
+
+  beforeAll(async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'authz-ldap-'));
+    node = await startNode('server', { AUTHZ_DATA_DIR: dataDir, AUTHZ_DIRECTORY: 'ldap', ...LDAP });
+    const admin = basic('admin', readFileSync(join(dataDir, 'admin-password'), 'utf8').trim());
+    const client = await api(`${node.url}/admin/clients`, { method: 'POST', auth: admin, body: { clientId: 'rtmt', clientName: 'RTMT', type: 'public', redirectUris: [REDIRECT], grantTypes: ['implicit'] } });
+    expect(client.status).toBe(201);
+    resourceServer = await serviceClient(node.url, admin, 'resource-server');
+  });
+  let resourceServer: { clientId: string; clientSecret: string };
+
+  afterAll(async () => node?.stop());
+
+  const login = (username: string, password: string) =>
+    fetch(`${node.url}/oauth/authorize`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ response_type: 'token', client_id: 'rtmt', redirect_uri: REDIRECT, username, password }).toString(),
+    });
+
+  it('signs in a directory user and issues a token for that user', async () => {
+    const response = await login('alice', 'alice-password');
+    expect(response.status).toBe(302);
+    const fragment = new URLSearchParams(new URL(response.headers.get('location')!).hash.slice(1));
+    expect(await introspect(node.url, resourceServer, fragment.get('access_token')!)).toMatchObject({ active: true, sub: 'alice' });
+  });
+
+  it('answers a wrong password and an unknown user with the same page', async () => {
+    const wrong = await login('alice', 'bob-password');
+    const unknown = await login('nobody-here', 'bob-password');
+    const injection = await login('*)(uid=*', 'alice-password');
+    for (const response of [wrong, unknown, injection]) expect(response.status).toBe(401);
+    const pages = await Promise.all([wrong.text(), unknown.text(), injection.text()]);
+    expect(new Set(pages).size).toBe(1);
+  });
+});
