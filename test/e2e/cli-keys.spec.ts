@@ -74,7 +74,8 @@ describe('authz CLI: keys and clients against an embedded server', () => {
       // The terminal merges stderr (where the question goes) into what script prints.
       if (!answered && all.includes('[y/N]')) {
         answered = true;
-        child.stdin!.end(`${answer}\r`);
+        // Written, not ended: an EOF right behind the answer can reach the terminal before the CLI reads it.
+        child.stdin!.write(`${answer}\r`);
       }
     });
     return run;

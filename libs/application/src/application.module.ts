@@ -12,8 +12,9 @@ import { AuthorizeHandler } from './authorize/authorize.handler';
 import { AuthorizationCodeGrantHandler } from './tokens/authorization-code/authorization-code.handler';
 import { RefreshTokenGrantHandler } from './tokens/refresh/refresh-token.handler';
 import { RevokeTokenHandler } from './tokens/revoke/revoke-token.handler';
+import { ClientAuthenticator } from './clients/authenticate-client/authenticate-client';
 
-/** Every command and query handler; the ports they inject are bound by the runtime. */
+/** Every command and query handler and what they share; the ports they inject are bound by the runtime. */
 export const APPLICATION_HANDLERS = [
   ChangeParametersHandler,
   GetParametersHandler,
@@ -31,4 +32,5 @@ export const APPLICATION_HANDLERS = [
   AuthorizationCodeGrantHandler,
   RefreshTokenGrantHandler,
   RevokeTokenHandler,
+  ClientAuthenticator,
 ];

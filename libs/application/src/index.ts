@@ -33,3 +33,4 @@ export * from './tokens/refresh/refresh-token.handler';
 export * from './tokens/revoke/revoke-token.command';
 export * from './tokens/revoke/revoke-token.handler';
 export * from './application.module';
+export * from './throttle/failure-throttle';

@@ -25,6 +25,7 @@ export interface AuthzConfig {
   refreshGraceSeconds: number;
   /** Where end users log in: this cluster's accounts, or LDAP (AUTHZ_LDAP_*). */
   directory: 'local' | 'ldap';
+  throttle: { perAccount: number; perAddress: number; windowSeconds: number };
 }
 
 export class ConfigError extends Error {}
@@ -83,5 +84,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultPort = 8
     relayPollMs: integer(env, 'AUTHZ_RELAY_POLL_MS', 1000, 10, 60_000),
     refreshGraceSeconds: integer(env, 'AUTHZ_REFRESH_GRACE_SECONDS', 10, 0, 300),
     directory: directoryOf(env.AUTHZ_DIRECTORY),
+    throttle: {
+      perAccount: integer(env, 'AUTHZ_THROTTLE_ACCOUNT_FAILURES', 5, 1, 10_000),
+      perAddress: integer(env, 'AUTHZ_THROTTLE_ADDRESS_FAILURES', 30, 1, 100_000),
+      windowSeconds: integer(env, 'AUTHZ_THROTTLE_WINDOW_SECONDS', 300, 1, 86_400),
+    },
   };
 }

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { DomainError, ValidationError } from '@authz/domain';
-import { ConcurrencyError, OAuthError } from '@authz/application';
+import { ConcurrencyError, OAuthError, ThrottledError } from '@authz/application';
 import type { Log } from './runtime';
 
 export interface ErrorBody {
@@ -36,6 +36,9 @@ function errorName(status: number): string {
 
 /** Maps an error to a status and a body; never lets a stack trace or internal message out. */
 export function describeError(exception: unknown): { status: number; body: ErrorBody } {
+  if (exception instanceof ThrottledError) {
+    return { status: 429, body: { error: 'too_many_requests', error_description: exception.message } };
+  }
   if (exception instanceof OAuthError) {
     return { status: exception.status, body: { error: exception.error, error_description: exception.description } };
   }
@@ -67,6 +70,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const { status, body } = describeError(exception);
     if (exception instanceof OAuthError && status === 401) response.setHeader('WWW-Authenticate', 'Basic realm="authz"');
+    if (exception instanceof ThrottledError) response.setHeader('Retry-After', String(exception.retryAfterSeconds));
     if (status >= 500) this.log('error', `unhandled error: ${(exception as Error)?.stack ?? String(exception)}`);
     response.status(status).json(body);
   }

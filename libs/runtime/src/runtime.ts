@@ -1,6 +1,8 @@
 import type { Provider } from '@nestjs/common';
 import { mkdirSync } from 'node:fs';
 import {
+  FAILURE_THROTTLE,
+  FailureThrottle,
   OAUTH_SETTINGS,
   ACCESS_TOKENS,
   CREDENTIAL_STORE,
@@ -147,6 +149,7 @@ export class Runtime {
   providers(): Provider[] {
     return [
       { provide: Runtime, useValue: this },
+      { provide: FAILURE_THROTTLE, useValue: new FailureThrottle(this.config.throttle) },
       { provide: OAUTH_SETTINGS, useValue: { refreshGraceSeconds: this.config.refreshGraceSeconds } },
       { provide: EVENT_STORE, useValue: this.store },
       { provide: UNIT_OF_WORK, useValue: this.db },

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { ForbiddenException, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { QueryBus } from '@nestjs/cqrs';
 import type { Request } from 'express';
 import type { Role } from '@authz/contracts';
-import { VerifyCredentialsQuery, type Principal } from '@authz/application';
+import { FAILURE_THROTTLE, VerifyCredentialsQuery, type FailureThrottle, type Principal } from '@authz/application';
 
 export const REQUIRED_ROLES = Reflector.createDecorator<Role[]>();
 
@@ -40,6 +40,7 @@ export class RolesGuard implements CanActivate {
   constructor(
     private readonly queryBus: QueryBus,
     private readonly reflector: Reflector,
+    @Inject(FAILURE_THROTTLE) private readonly throttle: FailureThrottle,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -51,7 +52,11 @@ export class RolesGuard implements CanActivate {
       response.setHeader('WWW-Authenticate', 'Basic realm="authz", charset="UTF-8"');
       throw unauthorized('HTTP Basic credentials are required');
     }
+    const account = `account:${credentials.user}`;
+    this.throttle.check(account, request.ip);
     const principal = await this.verify(credentials.user, credentials.password);
+    if (principal) this.throttle.succeed(account);
+    else this.throttle.fail(account, request.ip);
     if (!principal) {
       response.setHeader('WWW-Authenticate', 'Basic realm="authz", charset="UTF-8"');
       throw unauthorized('unknown user or wrong password');

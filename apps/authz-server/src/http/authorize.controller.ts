@@ -5,6 +5,7 @@ import {
   AuthorizeCommand,
   EVENT_STORE,
   PARAMETERS_READ_MODEL,
+  ThrottledError,
   checkAuthorizationRequest,
   errorRedirect,
   type EventStore,
@@ -52,6 +53,10 @@ export class AuthorizeController {
     try {
       result = await this.commandBus.execute(new AuthorizeCommand(form, username, password, requestContext(req)));
     } catch (error) {
+      if (error instanceof ThrottledError) {
+        res.setHeader('Retry-After', String(error.retryAfterSeconds));
+        return html(res, 429, errorPage('too_many_requests', `too many failed sign-ins; try again in ${error.retryAfterSeconds} seconds`));
+      }
       if ((error as Error).name !== 'DirectoryUnavailableError') throw error;
       return html(res, 503, errorPage('temporarily_unavailable', 'the user directory does not answer; try again shortly'));
     }

@@ -32,7 +32,11 @@ function decodeFormComponent(value: string): string {
 }
 
 /** RFC 6749 §2.3.1: HTTP Basic (form-encoded id and secret) or client_id/client_secret in the body, not both. */
-export function clientCredentials(authorization: string | undefined, form: Form): ClientCredentials {
+export function clientCredentials(req: AuthenticatedRequest, form: Form): ClientCredentials {
+  return { ...readClientCredentials(req.headers.authorization, form), sourceAddress: req.ip };
+}
+
+function readClientCredentials(authorization: string | undefined, form: Form): ClientCredentials {
   const bodyId = param(form, 'client_id');
   const bodySecret = param(form, 'client_secret');
   if (authorization) {
@@ -82,7 +86,7 @@ export class OAuthController {
     const form = requireForm(contentType, body);
     const grantType = param(form, 'grant_type');
     if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
-    const client = clientCredentials(req.headers.authorization, form);
+    const client = clientCredentials(req, form);
     const context = requestContext(req);
     switch (grantType) {
       case 'client_credentials':
@@ -101,7 +105,7 @@ export class OAuthController {
   @HttpCode(HttpStatus.OK)
   async revoke(@Body() body: unknown, @Headers('content-type') contentType: string | undefined, @Req() req: AuthenticatedRequest) {
     const form = requireForm(contentType, body);
-    const client = clientCredentials(req.headers.authorization, form);
+    const client = clientCredentials(req, form);
     const token = param(form, 'token');
     if (!token) throw new OAuthError('invalid_request', 'token is required');
     await this.commandBus.execute(new RevokeTokenCommand(client, token, param(form, 'token_type_hint'), requestContext(req)));
@@ -112,7 +116,7 @@ export class OAuthController {
   @HttpCode(HttpStatus.OK)
   introspect(@Body() body: unknown, @Headers('content-type') contentType: string | undefined, @Req() req: AuthenticatedRequest) {
     const form = requireForm(contentType, body);
-    const caller = clientCredentials(req.headers.authorization, form);
+    const caller = clientCredentials(req, form);
     const token = param(form, 'token');
     if (!token) throw new OAuthError('invalid_request', 'token is required');
     return this.queryBus.execute(new IntrospectTokenQuery(caller, token));

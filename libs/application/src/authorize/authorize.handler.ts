@@ -14,6 +14,7 @@ import {
   type UserDirectory,
 } from '../ports';
 import { AuthorizeCommand, type AuthorizeResult } from './authorize.command';
+import { FAILURE_THROTTLE, type FailureThrottle } from '../throttle/failure-throttle';
 import { checkAuthorizationRequest, type AuthorizationCheck } from './authorization-request';
 
 export const CODE_LIFETIME_SECONDS = 60;
@@ -42,6 +43,7 @@ export class AuthorizeHandler implements ICommandHandler<AuthorizeCommand> {
     @Inject(USER_DIRECTORY) private readonly directory: UserDirectory,
     @Inject(ACCESS_TOKENS) private readonly tokens: AccessTokens,
     @Inject(PARAMETERS_READ_MODEL) private readonly parameters: ParametersReadModel,
+    @Inject(FAILURE_THROTTLE) private readonly throttle: FailureThrottle,
   ) {}
 
   async execute({ params, username, password, context }: AuthorizeCommand): Promise<AuthorizeResult> {
@@ -50,8 +52,14 @@ export class AuthorizeHandler implements ICommandHandler<AuthorizeCommand> {
     if (!check.ok) {
       return check.redirect ? { outcome: 'redirect', location: errorRedirect(check) } : { outcome: 'error_page', error: check.error, description: check.description };
     }
+    const account = `user:${username.toLowerCase()}`;
+    this.throttle.check(account, context.sourceAddress);
     const user = await this.directory.authenticate(username, password);
-    if (!user) return { outcome: 'login_failed' };
+    if (!user) {
+      this.throttle.fail(account, context.sourceAddress);
+      return { outcome: 'login_failed' };
+    }
+    this.throttle.succeed(account);
     const { request } = check;
     const actor = { ...context, actor: `user:${user.userId}` };
     if (request.responseType === 'token') {

@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
 import { streamId } from '@authz/contracts';
 import { Client } from '@authz/domain';
 import { OAuthError } from '../../oauth-error';
-import type { CredentialStore, EventStore, PasswordHasher } from '../../ports';
+import { CREDENTIAL_STORE, EVENT_STORE, PASSWORD_HASHER, type CredentialStore, type EventStore, type PasswordHasher } from '../../ports';
+import { FAILURE_THROTTLE, type FailureThrottle } from '../../throttle/failure-throttle';
 
 export interface ClientCredentials {
   clientId: string;
   clientSecret?: string;
+  /** Where the request came from, for throttling failed attempts. */
+  sourceAddress?: string;
 }
 
 const CACHE_TTL_MS = 30_000;
@@ -17,16 +21,32 @@ const CACHE_MAX = 10_000;
  * by its id alone. A verified secret is remembered for a short while under a hash, so that a
  * busy service does not pay scrypt on every token request.
  */
+@Injectable()
 export class ClientAuthenticator {
   private readonly verified = new Map<string, number>();
 
   constructor(
-    private readonly store: EventStore,
-    private readonly credentials: CredentialStore,
-    private readonly hasher: PasswordHasher,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CREDENTIAL_STORE) private readonly credentials: CredentialStore,
+    @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
+    @Inject(FAILURE_THROTTLE) private readonly throttle: FailureThrottle,
   ) {}
 
-  async authenticate({ clientId, clientSecret }: ClientCredentials, requireConfidential: boolean): Promise<Client> {
+  async authenticate(credentials: ClientCredentials, requireConfidential: boolean): Promise<Client> {
+    const { clientId, sourceAddress } = credentials;
+    const account = `client:${clientId}`;
+    this.throttle.check(account, sourceAddress);
+    try {
+      const client = await this.verify(credentials, requireConfidential);
+      this.throttle.succeed(account);
+      return client;
+    } catch (error) {
+      if (error instanceof OAuthError) this.throttle.fail(account, sourceAddress);
+      throw error;
+    }
+  }
+
+  private async verify({ clientId, clientSecret }: ClientCredentials, requireConfidential: boolean): Promise<Client> {
     const client = new Client().loadFromHistory(await this.store.readStream(streamId('client', clientId)));
     const fail = () => new OAuthError('invalid_client', 'client authentication failed');
     if (!client.exists) {

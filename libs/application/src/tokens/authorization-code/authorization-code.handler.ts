@@ -7,16 +7,12 @@ import { ClientAuthenticator } from '../../clients/authenticate-client/authentic
 import { OAuthError } from '../../oauth-error';
 import {
   ACCESS_TOKENS,
-  CREDENTIAL_STORE,
   EVENT_STORE,
   PARAMETERS_READ_MODEL,
-  PASSWORD_HASHER,
   UNIT_OF_WORK,
   type AccessTokens,
-  type CredentialStore,
   type EventStore,
   type ParametersReadModel,
-  type PasswordHasher,
   type UnitOfWork,
 } from '../../ports';
 import { tokenLifetimes } from '../token-lifetimes';
@@ -27,18 +23,13 @@ const CODE = /^[A-Za-z0-9_-]{43}$/;
 /** RFC 6749 §4.1.3 with PKCE: the code becomes an access token and a refresh token, once. */
 @CommandHandler(AuthorizationCodeGrantCommand)
 export class AuthorizationCodeGrantHandler implements ICommandHandler<AuthorizationCodeGrantCommand> {
-  private readonly clients: ClientAuthenticator;
-
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(UNIT_OF_WORK) private readonly uow: UnitOfWork,
     @Inject(ACCESS_TOKENS) private readonly tokens: AccessTokens,
     @Inject(PARAMETERS_READ_MODEL) private readonly parameters: ParametersReadModel,
-    @Inject(CREDENTIAL_STORE) credentials: CredentialStore,
-    @Inject(PASSWORD_HASHER) hasher: PasswordHasher,
-  ) {
-    this.clients = new ClientAuthenticator(store, credentials, hasher);
-  }
+    private readonly clients: ClientAuthenticator,
+  ) {}
 
   async execute(command: AuthorizationCodeGrantCommand) {
     const client = await this.clients.authenticate(command.client, false);

@@ -6,31 +6,22 @@ import { ClientAuthenticator } from '../../clients/authenticate-client/authentic
 import { OAuthError } from '../../oauth-error';
 import {
   ACCESS_TOKENS,
-  CREDENTIAL_STORE,
   EVENT_STORE,
   PARAMETERS_READ_MODEL,
-  PASSWORD_HASHER,
   type AccessTokens,
-  type CredentialStore,
   type EventStore,
   type ParametersReadModel,
-  type PasswordHasher,
 } from '../../ports';
 import { ClientCredentialsGrantCommand } from './client-credentials.command';
 
 @CommandHandler(ClientCredentialsGrantCommand)
 export class ClientCredentialsGrantHandler implements ICommandHandler<ClientCredentialsGrantCommand> {
-  private readonly clients: ClientAuthenticator;
-
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(ACCESS_TOKENS) private readonly tokens: AccessTokens,
     @Inject(PARAMETERS_READ_MODEL) private readonly parameters: ParametersReadModel,
-    @Inject(CREDENTIAL_STORE) credentials: CredentialStore,
-    @Inject(PASSWORD_HASHER) hasher: PasswordHasher,
-  ) {
-    this.clients = new ClientAuthenticator(store, credentials, hasher);
-  }
+    private readonly clients: ClientAuthenticator,
+  ) {}
 
   async execute({ client: credentials, scope, context }: ClientCredentialsGrantCommand) {
     const client = await this.clients.authenticate(credentials, true);

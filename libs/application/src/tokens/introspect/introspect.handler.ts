@@ -3,29 +3,17 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { ClientAuthenticator } from '../../clients/authenticate-client/authenticate-client';
 import {
   ACCESS_TOKENS,
-  CREDENTIAL_STORE,
-  EVENT_STORE,
-  PASSWORD_HASHER,
   type AccessTokens,
-  type CredentialStore,
-  type EventStore,
-  type PasswordHasher,
 } from '../../ports';
 import { IntrospectTokenQuery, type IntrospectionResponse } from './introspect.query';
 
 /** Validates locally with this node's keys: any node answers for a token minted on any other. */
 @QueryHandler(IntrospectTokenQuery)
 export class IntrospectTokenHandler implements IQueryHandler<IntrospectTokenQuery> {
-  private readonly clients: ClientAuthenticator;
-
   constructor(
     @Inject(ACCESS_TOKENS) private readonly tokens: AccessTokens,
-    @Inject(EVENT_STORE) store: EventStore,
-    @Inject(CREDENTIAL_STORE) credentials: CredentialStore,
-    @Inject(PASSWORD_HASHER) hasher: PasswordHasher,
-  ) {
-    this.clients = new ClientAuthenticator(store, credentials, hasher);
-  }
+    private readonly clients: ClientAuthenticator,
+  ) {}
 
   async execute({ caller, token }: IntrospectTokenQuery): Promise<IntrospectionResponse> {
     await this.clients.authenticate(caller, true);

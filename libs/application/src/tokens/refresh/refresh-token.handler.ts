@@ -7,18 +7,14 @@ import { ClientAuthenticator } from '../../clients/authenticate-client/authentic
 import { OAuthError } from '../../oauth-error';
 import {
   ACCESS_TOKENS,
-  CREDENTIAL_STORE,
   EVENT_STORE,
   OAUTH_SETTINGS,
   PARAMETERS_READ_MODEL,
-  PASSWORD_HASHER,
   UNIT_OF_WORK,
   type AccessTokens,
-  type CredentialStore,
   type EventStore,
   type OAuthSettings,
   type ParametersReadModel,
-  type PasswordHasher,
   type RequestContext,
   type UnitOfWork,
 } from '../../ports';
@@ -38,19 +34,14 @@ const jitter = () => sleep(Math.random() * 10);
  */
 @CommandHandler(RefreshTokenGrantCommand)
 export class RefreshTokenGrantHandler implements ICommandHandler<RefreshTokenGrantCommand> {
-  private readonly clients: ClientAuthenticator;
-
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(UNIT_OF_WORK) private readonly uow: UnitOfWork,
     @Inject(ACCESS_TOKENS) private readonly tokens: AccessTokens,
     @Inject(PARAMETERS_READ_MODEL) private readonly parameters: ParametersReadModel,
     @Inject(OAUTH_SETTINGS) private readonly settings: OAuthSettings,
-    @Inject(CREDENTIAL_STORE) credentials: CredentialStore,
-    @Inject(PASSWORD_HASHER) hasher: PasswordHasher,
-  ) {
-    this.clients = new ClientAuthenticator(store, credentials, hasher);
-  }
+    private readonly clients: ClientAuthenticator,
+  ) {}
 
   async execute(command: RefreshTokenGrantCommand): Promise<TokenResponse> {
     const client = await this.clients.authenticate(command.client, false);

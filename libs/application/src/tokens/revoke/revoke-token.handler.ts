@@ -6,13 +6,9 @@ import { ClientAuthenticator } from '../../clients/authenticate-client/authentic
 import { OAuthError } from '../../oauth-error';
 import {
   ACCESS_TOKENS,
-  CREDENTIAL_STORE,
   EVENT_STORE,
-  PASSWORD_HASHER,
   type AccessTokens,
-  type CredentialStore,
   type EventStore,
-  type PasswordHasher,
 } from '../../ports';
 import { retryOnConflict } from '../../retry-on-conflict';
 import { RevokeTokenCommand } from './revoke-token.command';
@@ -24,16 +20,11 @@ import { RevokeTokenCommand } from './revoke-token.command';
  */
 @CommandHandler(RevokeTokenCommand)
 export class RevokeTokenHandler implements ICommandHandler<RevokeTokenCommand> {
-  private readonly clients: ClientAuthenticator;
-
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(ACCESS_TOKENS) private readonly tokens: AccessTokens,
-    @Inject(CREDENTIAL_STORE) credentials: CredentialStore,
-    @Inject(PASSWORD_HASHER) hasher: PasswordHasher,
-  ) {
-    this.clients = new ClientAuthenticator(store, credentials, hasher);
-  }
+    private readonly clients: ClientAuthenticator,
+  ) {}
 
   async execute({ client: credentials, token, context }: RevokeTokenCommand): Promise<void> {
     const client = await this.clients.authenticate(credentials, false);
