@@ -26,6 +26,8 @@ export interface AuthzConfig {
   /** Where end users log in: this cluster's accounts, or LDAP (AUTHZ_LDAP_*). */
   directory: 'local' | 'ldap';
   throttle: { perAccount: number; perAddress: number; windowSeconds: number };
+  /** The public URL of the cluster (behind a load balancer), for RFC 8414 metadata. */
+  issuerUrl?: string;
 }
 
 export class ConfigError extends Error {}
@@ -46,6 +48,20 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   if (['1', 'true', 'yes'].includes(raw)) return true;
   if (['0', 'false', 'no'].includes(raw)) return false;
   throw new ConfigError(`${name} must be true or false, not "${env[name]}"`);
+}
+
+function issuerUrlOf(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`AUTHZ_ISSUER_URL must be an absolute URL, not "${value}"`);
+  }
+  if (!['https:', 'http:'].includes(url.protocol) || url.search || url.hash) {
+    throw new ConfigError('AUTHZ_ISSUER_URL must be an http(s) URL without query or fragment');
+  }
+  return value.replace(/\/$/, '');
 }
 
 function directoryOf(value: string | undefined): 'local' | 'ldap' {
@@ -84,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultPort = 8
     relayPollMs: integer(env, 'AUTHZ_RELAY_POLL_MS', 1000, 10, 60_000),
     refreshGraceSeconds: integer(env, 'AUTHZ_REFRESH_GRACE_SECONDS', 10, 0, 300),
     directory: directoryOf(env.AUTHZ_DIRECTORY),
+    issuerUrl: issuerUrlOf(env.AUTHZ_ISSUER_URL),
     throttle: {
       perAccount: integer(env, 'AUTHZ_THROTTLE_ACCOUNT_FAILURES', 5, 1, 10_000),
       perAddress: integer(env, 'AUTHZ_THROTTLE_ADDRESS_FAILURES', 30, 1, 100_000),

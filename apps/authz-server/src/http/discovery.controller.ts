@@ -5,7 +5,9 @@ import { Runtime } from '@authz/runtime';
 
 /**
  * RFC 8414 metadata (seed S3): clients learn here whether the authorization code flow is on.
- * It lists only what this server really does.
+ * It lists only what this server really does. The issuer is this server's URL (RFC 8414 §2,
+ * §3.3: AUTHZ_ISSUER_URL behind a proxy, else the URL it was asked on); the tokens' own `iss`
+ * is the cluster id, as in CUCM, published here as `cluster_id`.
  */
 @Controller('.well-known/oauth-authorization-server')
 export class DiscoveryController {
@@ -16,10 +18,11 @@ export class DiscoveryController {
 
   @Get()
   async metadata(@Req() req: Request) {
-    const base = `${req.protocol}://${req.get('host')}`;
+    const base = this.runtime.config.issuerUrl ?? `${req.protocol}://${req.get('host')}`;
     const codeFlow = (await this.parameters.current()).values.oauthWithRefreshLoginFlow === 'Enabled';
     return {
-      issuer: this.runtime.keys?.clusterId,
+      issuer: base,
+      cluster_id: this.runtime.keys?.clusterId,
       authorization_endpoint: `${base}/oauth/authorize`,
       token_endpoint: `${base}/oauth/token`,
       revocation_endpoint: `${base}/oauth/revoke`,
