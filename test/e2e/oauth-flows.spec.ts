@@ -201,15 +201,31 @@ describe('OAuth flows', () => {
       expect(wrongSecret.body.error).toBe('invalid_client');
     });
 
-    it('revocation: unknown tokens are fine (RFC 7009), an access token is unsupported_token_type', async () => {
+    it('revocation: unknown tokens are fine (RFC 7009); a revoked access token is inactive; another client revokes nothing', async () => {
       expect((await form(`${node.url}/oauth/revoke`, { token: 'garbage', client_id: 'chat-app' })).status).toBe(200);
       const { tokens } = await codeFlow();
-      const access = await form(`${node.url}/oauth/revoke`, { token: tokens.body.access_token, client_id: 'chat-app' });
-      expect(access.status).toBe(400);
-      expect(access.body.error).toBe('unsupported_token_type');
-      // Another client cannot revoke chat-app's refresh token.
+      // Another client cannot revoke chat-app's tokens.
       await form(`${node.url}/oauth/revoke`, { token: tokens.body.refresh_token, client_id: 'other-app' });
+      await form(`${node.url}/oauth/revoke`, { token: tokens.body.access_token, client_id: 'other-app' });
       expect((await refresh(tokens.body.refresh_token)).status).toBe(200);
+      expect((await introspect(node.url, resourceServer, tokens.body.access_token)).active).toBe(true);
+
+      const revoked = await form(`${node.url}/oauth/revoke`, { token: tokens.body.access_token, token_type_hint: 'access_token', client_id: 'chat-app' });
+      expect(revoked.status).toBe(200);
+      expect(await introspect(node.url, resourceServer, tokens.body.access_token)).toEqual({ active: false });
+      expect((await refresh(tokens.body.refresh_token)).status).toBe(200);
+    });
+
+    it('revoking a refresh token, or replaying its code, makes the access tokens it gave inactive', async () => {
+      const { tokens } = await codeFlow();
+      const refreshed = await refresh(tokens.body.refresh_token);
+      await form(`${node.url}/oauth/revoke`, { token: tokens.body.refresh_token, client_id: 'chat-app' });
+      for (const token of [tokens.body.access_token, refreshed.body.access_token]) {
+        expect(await introspect(node.url, resourceServer, token)).toEqual({ active: false });
+      }
+      const replayed = await codeFlow();
+      await form(`${node.url}/oauth/token`, { grant_type: 'authorization_code', code: replayed.code, redirect_uri: REDIRECT, code_verifier: replayed.verifier, client_id: 'chat-app' });
+      expect(await introspect(node.url, resourceServer, replayed.tokens.body.access_token)).toEqual({ active: false });
     });
   });
 });

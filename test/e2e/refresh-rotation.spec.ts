@@ -27,7 +27,7 @@ describe('refresh token rotation', () => {
       AUTHZ_RUN_PROJECTIONS: 'true',
       AUTHZ_REFRESH_GRACE_SECONDS: String(GRACE_SECONDS),
     });
-    listener = await probe([`${prefix}.grant`]);
+    listener = await probe([`${prefix}.grant`, `${prefix}.signin`]);
     const put = await api(`${node.url}/admin/parameters`, { method: 'PUT', auth: admin, body: { oauthWithRefreshLoginFlow: 'Enabled', refreshTokenRotation: 'Enabled' } });
     expect(put.status).toBe(200);
     expect((await api(`${node.url}/admin/users`, { method: 'POST', auth: admin, body: { userId: 'carol', password: 'carol-password', roles: [] } })).status).toBe(201);
@@ -104,5 +104,22 @@ describe('refresh token rotation', () => {
     );
     expect(detected.event.data).toMatchObject({ clientId: 'jabber', userId: 'carol', family: expect.any(String), source: { address: expect.any(String) } });
     expect(JSON.stringify(listener.received)).not.toContain(child);
+  });
+
+  it('records sign-ins, failed ones too, without the password', async () => {
+    const failed = await fetch(`${node.url}/oauth/authorize`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ response_type: 'code', client_id: 'jabber', redirect_uri: REDIRECT, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', username: 'carol', password: 'carols-wrong-password' }).toString(),
+    });
+    expect(failed.status).toBe(401);
+    const failure = await waitFor(() => listener.received.find((r) => r.event.type === 'SignInFailed'), 30_000, 'SignInFailed on Kafka');
+    expect(failure.event.data).toMatchObject({ username: 'carol', clientId: 'jabber', directory: 'local', reason: 'bad_credentials' });
+    const success = await waitFor(() => listener.received.find((r) => r.event.type === 'SignInSucceeded'), 30_000, 'SignInSucceeded on Kafka');
+    expect(success.event.data).toMatchObject({ userId: 'carol', clientId: 'jabber' });
+    const everything = JSON.stringify(listener.received);
+    expect(everything).not.toContain('carols-wrong-password');
+    expect(everything).not.toContain('carol-password');
   });
 });

@@ -6,3 +6,4 @@ export * from './user.events';
 export * from './keyring.events';
 export * from './client.events';
 export * from './token.events';
+export * from './signin.events';

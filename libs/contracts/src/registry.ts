@@ -3,7 +3,8 @@ import { ENTERPRISE_PARAMETERS_CHANGED } from './parameters.events';
 import { USER_REGISTERED } from './user.events';
 import { CLUSTER_INITIALIZED, KEY_REGENERATED } from './keyring.events';
 import { CLIENT_REGISTERED } from './client.events';
-import { AUTHORIZATION_CODE_ISSUED, AUTHORIZATION_CODE_REDEEMED, TOKEN_ISSUED, TOKEN_REFRESHED, TOKEN_REVOKED, REFRESH_TOKEN_ROTATED, REFRESH_TOKEN_REUSE_DETECTED } from './token.events';
+import { AUTHORIZATION_CODE_ISSUED, AUTHORIZATION_CODE_REDEEMED, TOKEN_ISSUED, TOKEN_REFRESHED, TOKEN_REVOKED, REFRESH_TOKEN_ROTATED, REFRESH_TOKEN_REUSE_DETECTED, ACCESS_TOKEN_REVOKED } from './token.events';
+import { SIGN_IN_FAILED, SIGN_IN_SUCCEEDED } from './signin.events';
 
 /** The schema version each event type is written with today. */
 export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
@@ -17,6 +18,9 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   [TOKEN_REVOKED]: 1,
   [REFRESH_TOKEN_ROTATED]: 1,
   [REFRESH_TOKEN_REUSE_DETECTED]: 1,
+  [ACCESS_TOKEN_REVOKED]: 1,
+  [SIGN_IN_SUCCEEDED]: 1,
+  [SIGN_IN_FAILED]: 1,
   [AUTHORIZATION_CODE_ISSUED]: 1,
   [AUTHORIZATION_CODE_REDEEMED]: 1,
 };

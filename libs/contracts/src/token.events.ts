@@ -76,3 +76,13 @@ export interface AuthorizationCodeRedeemedV1 {
   /** The grant the code became: revoked if the code is ever presented again. */
   tid: string;
 }
+
+export const ACCESS_TOKEN_REVOKED = 'AccessTokenRevoked';
+
+/** v1. An access token revoked before its expiry (RFC 7009): introspection answers it inactive. */
+export interface AccessTokenRevokedV1 {
+  jti: string;
+  clientId: string;
+  userId: string | null;
+  expiresAt: string;
+}

@@ -1,7 +1,16 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { CURRENT_SCHEMA_VERSIONS, TOKEN_ISSUED, streamId, type TokenIssuedV1 } from '@authz/contracts';
+import {
+  CURRENT_SCHEMA_VERSIONS,
+  SIGN_IN_FAILED,
+  SIGN_IN_SUCCEEDED,
+  TOKEN_ISSUED,
+  streamId,
+  type SignInFailedV1,
+  type SignInSucceededV1,
+  type TokenIssuedV1,
+} from '@authz/contracts';
 import { AuthorizationCode } from '@authz/domain';
 import {
   ACCESS_TOKENS,
@@ -14,7 +23,10 @@ import {
   type UserDirectory,
 } from '../ports';
 import { AuthorizeCommand, type AuthorizeResult } from './authorize.command';
-import { FAILURE_THROTTLE, type FailureThrottle } from '../throttle/failure-throttle';
+import { FAILURE_THROTTLE, ThrottledError, type FailureThrottle } from '../throttle/failure-throttle';
+import type { RequestContext } from '../ports';
+
+const LOOKS_LIKE_USER_ID = /^[A-Za-z0-9._@-]{1,128}$/;
 import { checkAuthorizationRequest, type AuthorizationCheck } from './authorization-request';
 
 export const CODE_LIFETIME_SECONDS = 60;
@@ -52,15 +64,22 @@ export class AuthorizeHandler implements ICommandHandler<AuthorizeCommand> {
     if (!check.ok) {
       return check.redirect ? { outcome: 'redirect', location: errorRedirect(check) } : { outcome: 'error_page', error: check.error, description: check.description };
     }
+    const { request } = check;
     const account = `user:${username.toLowerCase()}`;
-    this.throttle.check(account, context.sourceAddress);
+    try {
+      this.throttle.check(account, context.sourceAddress);
+    } catch (error) {
+      if (error instanceof ThrottledError) await this.signInFailed(username, request.clientId, 'throttled', context);
+      throw error;
+    }
     const user = await this.directory.authenticate(username, password);
     if (!user) {
       this.throttle.fail(account, context.sourceAddress);
+      await this.signInFailed(username, request.clientId, 'bad_credentials', context);
       return { outcome: 'login_failed' };
     }
     this.throttle.succeed(account);
-    const { request } = check;
+    await this.record<SignInSucceededV1>(SIGN_IN_SUCCEEDED, { userId: user.userId, clientId: request.clientId, directory: this.directory.name, sourceAddress: context.sourceAddress ?? null }, { ...context, actor: `user:${user.userId}` });
     const actor = { ...context, actor: `user:${user.userId}` };
     if (request.responseType === 'token') {
       const lifetime = values.accessTokenExpiryMinutes * 60;
@@ -97,5 +116,24 @@ export class AuthorizeHandler implements ICommandHandler<AuthorizeCommand> {
     });
     await this.store.append(codeStream(code), 0, authorizationCode.uncommittedEvents(), actor);
     return { outcome: 'redirect', location: withParams(request.redirectUri, 'code', { code, state: request.state }) };
+  }
+
+  private signInFailed(username: string, clientId: string, reason: SignInFailedV1['reason'], context: RequestContext): Promise<void> {
+    return this.record<SignInFailedV1>(
+      SIGN_IN_FAILED,
+      {
+        username: LOOKS_LIKE_USER_ID.test(username) ? username : null,
+        clientId,
+        directory: this.directory.name,
+        reason,
+        sourceAddress: context.sourceAddress ?? null,
+      },
+      { ...context, actor: 'anonymous' },
+    );
+  }
+
+  /** Each sign-in is a stream of its own: no two attempts ever contend. */
+  private async record<D>(type: string, data: D, context: RequestContext): Promise<void> {
+    await this.store.append(streamId('signin', randomUUID()), 0, [{ type, schemaVersion: CURRENT_SCHEMA_VERSIONS[type], data }], context);
   }
 }

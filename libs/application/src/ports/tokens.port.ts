@@ -2,6 +2,8 @@ export interface AccessTokenClaims {
   sub: string;
   client_id: string;
   scope: string;
+  /** The refresh grant the token came from, so that revoking the grant revokes it too. */
+  tid?: string;
 }
 
 export interface MintedAccessToken {
@@ -11,7 +13,7 @@ export interface MintedAccessToken {
 }
 
 export type TokenCheck =
-  | { valid: true; claims: Record<string, unknown> & { sub: string; client_id: string; scope: string; exp: number; iat: number; jti: string; iss: string } }
+  | { valid: true; claims: Record<string, unknown> & { sub: string; client_id: string; scope: string; exp: number; iat: number; jti: string; iss: string; tid?: string } }
   | { valid: false; code: string; reason: string };
 
 export interface MintedRefreshToken {

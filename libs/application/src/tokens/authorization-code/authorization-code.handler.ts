@@ -49,7 +49,7 @@ export class AuthorizationCodeGrantHandler implements ICommandHandler<Authorizat
       throw error;
     }
     const { userId, scope } = code.details!;
-    const access = await this.tokens.mint({ sub: userId, client_id: clientId, scope }, lifetimes.access);
+    const access = await this.tokens.mint({ sub: userId, client_id: clientId, scope, tid: refresh.tid }, lifetimes.access);
     const grant = new RefreshGrant();
     grant.issue({
       grantType: 'authorization_code',

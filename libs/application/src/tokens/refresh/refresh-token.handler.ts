@@ -60,7 +60,10 @@ export class RefreshTokenGrantHandler implements ICommandHandler<RefreshTokenGra
         const stream = streamId('grant', check.tid);
         const grant = new RefreshGrant().loadFromHistory(await this.store.readStream(stream));
         const details = grant.usable(check.hash, clientId, new Date());
-        const access = await this.tokens.mint({ sub: details.userId ?? clientId, client_id: clientId, scope: details.scope }, lifetimes.access);
+        const access = await this.tokens.mint(
+          { sub: details.userId ?? clientId, client_id: clientId, scope: details.scope, tid: details.refreshToken.tid },
+          lifetimes.access,
+        );
         const accessToken = { jti: access.jti, expiresAt: access.expiresAt.toISOString() };
         const answer = { access_token: access.token, token_type: 'Bearer' as const, expires_in: lifetimes.access, scope: details.scope };
         if (values.refreshTokenRotation !== 'Enabled' && !grant.successorTid) {
