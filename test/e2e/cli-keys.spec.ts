@@ -130,6 +130,30 @@ describe('authz CLI: keys and clients against an embedded server', () => {
     });
   });
 
+  describe('clients list', () => {
+    it('lists every registered client, never a secret, and the admin API pages them', async () => {
+      await addServiceClient('list-a');
+      await addServiceClient('list-b');
+      const run = await authz(['clients', 'list']);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/Client id\s+Type\s+Grants\s+Scope\s+Name/);
+      expect(run.stdout).toMatch(/list-a\s+confidential\s+client_credentials\s+vm\.read vm\.write\s+Service list-a/);
+      const json = JSON.parse((await authz(['clients', 'list', '--json'])).stdout);
+      expect(json.map((c: { clientId: string }) => c.clientId)).toEqual(expect.arrayContaining(['list-a', 'list-b']));
+      expect(JSON.stringify(json)).not.toContain('clientSecret');
+
+      const first = await api(`${node.url}/admin/clients?limit=1`, { auth: admin() });
+      expect(first.body.clients).toHaveLength(1);
+      const second = await api(`${node.url}/admin/clients?limit=1&cursor=${first.body.nextCursor}`, { auth: admin() });
+      expect(second.body.clients[0].clientId > first.body.clients[0].clientId).toBe(true);
+      for (const bad of ['limit=0', 'limit=501', 'limit=abc', "cursor=x'%20OR%201=1", `cursor=${'a'.repeat(200)}`]) {
+        const response = await api(`${node.url}/admin/clients?${bad}`, { auth: admin() });
+        expect(response.status).toBe(400);
+        expect(response.body.error).toBe('invalid_request');
+      }
+    });
+  });
+
   describe('clients add', () => {
     it('a confidential client: printed with its secret once and a warning; the secret then gets a token', async () => {
       const client = await addServiceClient('voicemail');

@@ -13,6 +13,7 @@ import { AuthorizationCodeGrantHandler } from './tokens/authorization-code/autho
 import { RefreshTokenGrantHandler } from './tokens/refresh/refresh-token.handler';
 import { RevokeTokenHandler } from './tokens/revoke/revoke-token.handler';
 import { ClientAuthenticator } from './clients/authenticate-client/authenticate-client';
+import { ListClientsHandler } from './clients/list-clients/list-clients.handler';
 
 /** Every command and query handler and what they share; the ports they inject are bound by the runtime. */
 export const APPLICATION_HANDLERS = [
@@ -33,4 +34,5 @@ export const APPLICATION_HANDLERS = [
   RefreshTokenGrantHandler,
   RevokeTokenHandler,
   ClientAuthenticator,
+  ListClientsHandler,
 ];

@@ -32,5 +32,7 @@ export * from './tokens/refresh/refresh-token.command';
 export * from './tokens/refresh/refresh-token.handler';
 export * from './tokens/revoke/revoke-token.command';
 export * from './tokens/revoke/revoke-token.handler';
+export * from './clients/list-clients/list-clients.query';
+export * from './clients/list-clients/list-clients.handler';
 export * from './application.module';
 export * from './throttle/failure-throttle';

@@ -7,3 +7,5 @@ export * from './migrations/1700000000001-read-models';
 export * from './keys/key-cache';
 export * from './keys/node-keys.read-model';
 export * from './migrations/1700000000002-node-keys';
+export * from './clients/clients.projection';
+export * from './migrations/1700000000003-clients';

@@ -1,6 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { mkdirSync } from 'node:fs';
 import {
+  CLIENTS_READ_MODEL,
   FAILURE_THROTTLE,
   FailureThrottle,
   OAUTH_SETTINGS,
@@ -20,8 +21,11 @@ import { InProcessTransport, KafkaTransport } from '@authz/messaging';
 import {
   EnterpriseParameterChangeRow,
   EnterpriseParameterRow,
+  Clients1700000000003,
+  ClientsProjection,
   KeyCache,
   NodeKeys1700000000002,
+  PostgresClientsReadModel,
   ParametersProjection,
   PostgresNodeKeysReadModel,
   PostgresParametersReadModel,
@@ -45,7 +49,7 @@ export interface RuntimeOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export const MIGRATIONS = [EventStore1700000000000, ReadModels1700000000001, NodeKeys1700000000002];
+export const MIGRATIONS = [EventStore1700000000000, ReadModels1700000000001, NodeKeys1700000000002, Clients1700000000003];
 export const ENTITIES = [EnterpriseParameterRow, EnterpriseParameterChangeRow];
 
 /**
@@ -83,7 +87,7 @@ export class Runtime {
       this.relay = new OutboxRelay(db, transport, { pollMs: config.relayPollMs, log: options.log });
     }
     if (options.projections) {
-      this.runner = new ProjectionRunner(db, store, transport, [new ParametersProjection()], prefix);
+      this.runner = new ProjectionRunner(db, store, transport, [new ParametersProjection(), new ClientsProjection()], prefix);
     }
   }
 
@@ -158,6 +162,7 @@ export class Runtime {
       { provide: PASSWORD_HASHER, useValue: this.hasher },
       { provide: PARAMETERS_READ_MODEL, useValue: this.parameters },
       { provide: NODE_KEYS_READ_MODEL, useValue: this.nodeKeys },
+      { provide: CLIENTS_READ_MODEL, useValue: new PostgresClientsReadModel(this.db) },
       ...(this.keyFactory ? [{ provide: KEY_FACTORY, useValue: this.keyFactory }] : []),
       ...(this.keys ? [{ provide: ACCESS_TOKENS, useValue: new KeyCacheAccessTokens(this.keys) }] : []),
     ];

@@ -50,7 +50,12 @@ export function describeClient(client: RegisteredClient): string {
   return table(rows);
 }
 
-/** `authz clients add`: OAuth clients (/admin/clients). */
+interface ClientPage {
+  clients: (RegisteredClient & { createdAt: string; createdBy: string })[];
+  nextCursor: string | null;
+}
+
+/** `authz clients add|list`: OAuth clients (/admin/clients). */
 export const clients: CommandGroup = (program, ctx) => {
   const group = program.command('clients').description('manage OAuth clients');
 
@@ -89,4 +94,27 @@ export const clients: CommandGroup = (program, ctx) => {
         if (body.clientSecret) ctx.io.stdout(`\n${SECRET_WARNING}\n`);
       },
     );
+
+  group
+    .command('list')
+    .description('list the registered OAuth clients (every page, in client id order)')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const all: ClientPage['clients'] = [];
+      let cursor: string | null = '';
+      while (cursor !== null) {
+        const query: string = cursor ? `?cursor=${encodeURIComponent(cursor)}&limit=500` : '?limit=500';
+        const page: ClientPage = (await ctx.api(command).get<ClientPage>(`admin/clients${query}`)).body;
+        all.push(...page.clients);
+        cursor = page.nextCursor;
+      }
+      if (options.json) return printJson(ctx.io, all);
+      if (all.length === 0) return ctx.io.stdout('No clients.\n');
+      ctx.io.stdout(
+        table(
+          all.map((c) => [c.clientId, c.type, c.grantTypes.join(','), c.scope || '-', c.clientName]),
+          ['Client id', 'Type', 'Grants', 'Scope', 'Name'],
+        ),
+      );
+    });
 };

@@ -1,4 +1,5 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ValidationError } from '@authz/domain';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Response } from 'express';
 import {
@@ -7,6 +8,7 @@ import {
   RevokeTokenCommand,
   ClientCredentialsGrantCommand,
   IntrospectTokenQuery,
+  ListClientsQuery,
   OAuthError,
   RegisterClientCommand,
   type ClientCredentials,
@@ -123,10 +125,24 @@ export class OAuthController {
   }
 }
 
+const CURSOR = /^[A-Za-z0-9._~-]{1,128}$/;
+
 @Controller('admin/clients')
 @UseGuards(RolesGuard)
 export class ClientsController {
-  constructor(private readonly commandBus: CommandBus) {}
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly queryBus: QueryBus,
+  ) {}
+
+  /** From the clients projection: a client registered a moment ago on another node may take a moment to show. */
+  @Get()
+  list(@Query('cursor') cursor?: string, @Query('limit') limit?: string) {
+    const n = limit === undefined ? 100 : Number(limit);
+    if (!Number.isInteger(n) || n < 1 || n > 500) throw new ValidationError('INVALID_LIMIT', 'limit must be a whole number from 1 to 500');
+    if (cursor !== undefined && !CURSOR.test(cursor)) throw new ValidationError('INVALID_CURSOR', 'cursor is not one this server gave');
+    return this.queryBus.execute(new ListClientsQuery(cursor, n));
+  }
 
   @Post()
   @HttpCode(HttpStatus.CREATED)

@@ -23,3 +23,21 @@ export interface ParametersReadModel {
 }
 
 export const PARAMETERS_READ_MODEL = Symbol('ParametersReadModel');
+
+export interface ClientView {
+  clientId: string;
+  clientName: string;
+  type: 'public' | 'confidential';
+  redirectUris: string[];
+  grantTypes: import('@authz/contracts').GrantType[];
+  scope: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface ClientsReadModel {
+  /** Clients ordered by id, after the given id (keyset pagination). */
+  list(after: string | undefined, limit: number): Promise<ClientView[]>;
+}
+
+export const CLIENTS_READ_MODEL = Symbol('ClientsReadModel');
