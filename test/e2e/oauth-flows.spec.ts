@@ -160,6 +160,25 @@ describe('OAuth flows', () => {
       expect(await response.text()).toContain('Authorization error');
     });
 
+    it.each([
+      ['a repeated response_type', 'response_type=code&response_type=token', 'invalid_request'],
+      ['an unknown response_type', 'response_type=id_token', 'unsupported_response_type'],
+      ['a plain PKCE method', 'response_type=code&code_challenge_method=plain', 'invalid_request'],
+      ['a short code challenge', 'response_type=code&code_challenge=abc&code_challenge_method=S256', 'invalid_request'],
+      ['a scope the client may not have', 'response_type=code&scope=admin', 'invalid_scope'],
+      ['a malformed scope', 'response_type=code&scope=%22quoted%22', 'invalid_scope'],
+      ['an oversize state', `response_type=code&state=${'s'.repeat(3000)}`, 'invalid_request'],
+      ['the implicit flow for a code-only client', 'response_type=token', 'unauthorized_client'],
+    ])('authorize: %s → redirected with %s', async (_, extra, error) => {
+      const { challenge } = pkce();
+      const params = `client_id=chat-app&redirect_uri=${encodeURIComponent(REDIRECT)}&${extra}${extra.includes('code_challenge') ? '' : `&code_challenge=${challenge}&code_challenge_method=S256`}`;
+      const response = await fetch(`${node.url}/oauth/authorize?${params}`, { redirect: 'manual' });
+      expect(response.status).toBe(302);
+      const location = new URL(response.headers.get('location')!);
+      expect(`${location.origin}${location.pathname}`).toBe(REDIRECT);
+      expect(new URLSearchParams(location.search || location.hash.slice(1)).get('error')).toBe(error);
+    });
+
     it('a wrong password and an unknown user get the same page', async () => {
       const { challenge } = pkce();
       const params = { response_type: 'code', client_id: 'chat-app', redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256' };

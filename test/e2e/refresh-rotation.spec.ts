@@ -26,6 +26,7 @@ describe('refresh token rotation', () => {
       AUTHZ_KEK: randomBytes(32).toString('base64'),
       AUTHZ_RUN_PROJECTIONS: 'true',
       AUTHZ_REFRESH_GRACE_SECONDS: String(GRACE_SECONDS),
+      AUTHZ_CODE_LIFETIME_SECONDS: '3',
     });
     listener = await probe([`${prefix}.grant`, `${prefix}.signin`]);
     const put = await api(`${node.url}/admin/parameters`, { method: 'PUT', auth: admin, body: { oauthWithRefreshLoginFlow: 'Enabled', refreshTokenRotation: 'Enabled' } });
@@ -104,6 +105,22 @@ describe('refresh token rotation', () => {
     );
     expect(detected.event.data).toMatchObject({ clientId: 'jabber', userId: 'carol', family: expect.any(String), source: { address: expect.any(String) } });
     expect(JSON.stringify(listener.received)).not.toContain(child);
+  });
+
+  it('refuses a code that waited longer than its lifetime', async () => {
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const posted = await fetch(`${node.url}/oauth/authorize`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ response_type: 'code', client_id: 'jabber', redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', username: 'carol', password: 'carol-password' }).toString(),
+    });
+    const code = new URL(posted.headers.get('location')!).searchParams.get('code')!;
+    await new Promise((r) => setTimeout(r, 3_500));
+    const late = await form(`${node.url}/oauth/token`, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier, client_id: 'jabber' });
+    expect(late.status).toBe(400);
+    expect(late.body).toMatchObject({ error: 'invalid_grant', error_description: 'the authorization code has expired' });
   });
 
   it('records sign-ins, failed ones too, without the password', async () => {

@@ -23,6 +23,7 @@ export interface AuthzConfig {
   relayPollMs: number;
   /** With refresh token rotation on: how long a used token still gets the same successor. */
   refreshGraceSeconds: number;
+  codeLifetimeSeconds: number;
   /** Where end users log in: this cluster's accounts, or LDAP (AUTHZ_LDAP_*). */
   directory: 'local' | 'ldap';
   throttle: { perAccount: number; perAddress: number; windowSeconds: number };
@@ -99,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultPort = 8
     runProjections: mode === 'embedded' || flag(env, 'AUTHZ_RUN_PROJECTIONS', false),
     relayPollMs: integer(env, 'AUTHZ_RELAY_POLL_MS', 1000, 10, 60_000),
     refreshGraceSeconds: integer(env, 'AUTHZ_REFRESH_GRACE_SECONDS', 10, 0, 300),
+    codeLifetimeSeconds: integer(env, 'AUTHZ_CODE_LIFETIME_SECONDS', 60, 1, 600),
     directory: directoryOf(env.AUTHZ_DIRECTORY),
     issuerUrl: issuerUrlOf(env.AUTHZ_ISSUER_URL),
     throttle: {

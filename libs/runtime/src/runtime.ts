@@ -154,7 +154,7 @@ export class Runtime {
     return [
       { provide: Runtime, useValue: this },
       { provide: FAILURE_THROTTLE, useValue: new FailureThrottle(this.config.throttle) },
-      { provide: OAUTH_SETTINGS, useValue: { refreshGraceSeconds: this.config.refreshGraceSeconds } },
+      { provide: OAUTH_SETTINGS, useValue: { refreshGraceSeconds: this.config.refreshGraceSeconds, codeLifetimeSeconds: this.config.codeLifetimeSeconds } },
       { provide: EVENT_STORE, useValue: this.store },
       { provide: UNIT_OF_WORK, useValue: this.db },
       { provide: EVENT_TRANSPORT, useValue: this.transport },

@@ -15,10 +15,12 @@ import { AuthorizationCode } from '@authz/domain';
 import {
   ACCESS_TOKENS,
   EVENT_STORE,
+  OAUTH_SETTINGS,
   PARAMETERS_READ_MODEL,
   USER_DIRECTORY,
   type AccessTokens,
   type EventStore,
+  type OAuthSettings,
   type ParametersReadModel,
   type UserDirectory,
 } from '../ports';
@@ -28,8 +30,6 @@ import type { RequestContext } from '../ports';
 
 const LOOKS_LIKE_USER_ID = /^[A-Za-z0-9._@-]{1,128}$/;
 import { checkAuthorizationRequest, type AuthorizationCheck } from './authorization-request';
-
-export const CODE_LIFETIME_SECONDS = 60;
 
 export function codeStream(code: string): string {
   return streamId('authcode', createHash('sha256').update(code).digest('hex'));
@@ -56,6 +56,7 @@ export class AuthorizeHandler implements ICommandHandler<AuthorizeCommand> {
     @Inject(ACCESS_TOKENS) private readonly tokens: AccessTokens,
     @Inject(PARAMETERS_READ_MODEL) private readonly parameters: ParametersReadModel,
     @Inject(FAILURE_THROTTLE) private readonly throttle: FailureThrottle,
+    @Inject(OAUTH_SETTINGS) private readonly settings: OAuthSettings,
   ) {}
 
   async execute({ params, username, password, context }: AuthorizeCommand): Promise<AuthorizeResult> {
@@ -112,7 +113,7 @@ export class AuthorizeHandler implements ICommandHandler<AuthorizeCommand> {
       scope: request.scope,
       codeChallenge: request.codeChallenge ?? null,
       codeChallengeMethod: request.codeChallenge ? 'S256' : null,
-      expiresAt: new Date(Date.now() + CODE_LIFETIME_SECONDS * 1000).toISOString(),
+      expiresAt: new Date(Date.now() + this.settings.codeLifetimeSeconds * 1000).toISOString(),
     });
     await this.store.append(codeStream(code), 0, authorizationCode.uncommittedEvents(), actor);
     return { outcome: 'redirect', location: withParams(request.redirectUri, 'code', { code, state: request.state }) };

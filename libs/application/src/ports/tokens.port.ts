@@ -40,6 +40,8 @@ export const ACCESS_TOKENS = Symbol('AccessTokens');
 export interface OAuthSettings {
   /** With rotation on, how long a used refresh token still gets the same successor, in seconds. */
   refreshGraceSeconds: number;
+  /** How long an authorization code may wait to be redeemed, in seconds. */
+  codeLifetimeSeconds: number;
 }
 
 export const OAUTH_SETTINGS = Symbol('OAuthSettings');
