@@ -434,10 +434,14 @@ async function startAuthz(name: string): Promise<AuthzSetup> {
   );
   try {
     const admin = basic('admin', adminPassword);
-    await expectStatus('enable the refresh login flow', 200, call(`${server.url}/admin/parameters`, { method: 'PUT', auth: admin, json: { oauthWithRefreshLoginFlow: 'Enabled' } }));
-    let parameters: Record<string, unknown> = {};
-    for (const deadline = Date.now() + 30_000; parameters.oauthWithRefreshLoginFlow !== 'Enabled'; await sleep(100)) {
-      if (Date.now() > deadline) throw new Error(`the parameters projection never showed the refresh login flow Enabled: ${JSON.stringify(parameters)}`);
+    // The refresh login flow on; refresh token rotation off, where the server has that parameter.
+    const initial = (await expectStatus('read the parameters', 200, call(`${server.url}/admin/parameters`, { auth: admin }))).body as Record<string, unknown>;
+    const wanted: Record<string, string> = { oauthWithRefreshLoginFlow: 'Enabled' };
+    if ('refreshTokenRotation' in initial) wanted.refreshTokenRotation = 'Disabled';
+    await expectStatus('set the parameters', 200, call(`${server.url}/admin/parameters`, { method: 'PUT', auth: admin, json: wanted }));
+    let parameters: Record<string, unknown> = initial;
+    for (const deadline = Date.now() + 30_000; Object.entries(wanted).some(([k, v]) => parameters[k] !== v); await sleep(100)) {
+      if (Date.now() > deadline) throw new Error(`the parameters projection never showed ${JSON.stringify(wanted)}: ${JSON.stringify(parameters)}`);
       parameters = (await call(`${server.url}/admin/parameters`, { auth: admin })).body;
     }
     await expectStatus('create the user', 201, call(`${server.url}/admin/users`, { auth: admin, json: { userId: USER, password: USER_PASSWORD, roles: [] } }));
@@ -717,8 +721,10 @@ async function main() {
               mode: 'cluster: one authz-server process (relays the outbox, runs the projections), PostgreSQL, Kafka',
               durability: `every token issued or refreshed is an event appended in its own PostgreSQL transaction (fsync=${durability.fsync}, synchronous_commit=${durability.synchronous_commit}) with an outbox row, then relayed to Kafka`,
               accessToken: `RS256 JWS around a dir/A128CBC-HS256 JWE, ${authzToken.access_token.length} characters`,
-              refreshTokenRotation: authz.parameters.refreshTokenRotation ?? 'off (not a parameter yet)',
-              introspection: 'validates the token locally (RSA verify, with its cache of verified signatures, then JWE decrypt); the caller is authenticated against its client stream on each request',
+              refreshTokenRotation:
+                authz.parameters.refreshTokenRotation === undefined ? 'off (not a parameter yet)' : `${authz.parameters.refreshTokenRotation} (enterprise parameter refreshTokenRotation)`,
+              introspection:
+                'validates the token locally (RSA verify, with a cache of verified signatures, then JWE decrypt); reads the event store for the calling client and for a revocation of the token on each request',
             },
             oidcProvider: {
               version: `oidc-provider ${oidcVersion} (the newest release that supports Node 20: 9.x needs Node 22)`,
