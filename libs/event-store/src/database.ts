@@ -76,8 +76,13 @@ export class Database implements UnitOfWork {
 
   async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const result = await this.serial(() => this.dataSource.transaction(work));
-    for (const listener of this.commitListeners) listener();
+    this.committed();
     return result;
+  }
+
+  /** Tells the listeners a write committed; for single statements that commit on their own. */
+  committed(): void {
+    for (const listener of this.commitListeners) listener();
   }
 
   /** Tells a listener in this process that a transaction committed (e.g. to wake the relay). */

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
 import { upcast, type DomainEvent, type EventEnvelope } from '@authz/contracts';
 import { ConcurrencyError, type EventStore, type RequestContext, type Transaction } from '@authz/application';
 import { managerOf, type Database } from './database';
@@ -49,6 +48,10 @@ export class PostgresEventStore implements EventStore {
     private readonly nodeId: string,
   ) {}
 
+  /**
+   * One statement, so one round trip and, outside a unit of work, its own transaction: the
+   * version check, the insert, the outbox rows and the relay's wake-up notification.
+   */
   async append(
     streamId: string,
     expectedVersion: number,
@@ -57,29 +60,11 @@ export class PostgresEventStore implements EventStore {
     tx?: Transaction,
   ): Promise<EventEnvelope[]> {
     if (events.length === 0) return [];
-    if (tx) return this.insert(managerOf(tx), streamId, expectedVersion, events, context);
-    return this.db.transaction((manager) => this.insert(manager, streamId, expectedVersion, events, context));
-  }
-
-  private async insert(
-    manager: EntityManager,
-    streamId: string,
-    expectedVersion: number,
-    events: readonly DomainEvent[],
-    context: RequestContext,
-  ): Promise<EventEnvelope[]> {
-    const [{ version }] = await manager.query(
-      'SELECT coalesce(max(stream_version), 0)::int AS version FROM events WHERE stream_id = $1',
-      [streamId],
-    );
-    if (version !== expectedVersion) throw new ConcurrencyError(streamId, expectedVersion);
-
     const occurredAt = new Date().toISOString();
-    const params: unknown[] = [];
+    const params: unknown[] = [streamId, expectedVersion];
     const rows = events.map((event, i) => {
       const values = [
         randomUUID(),
-        streamId,
         expectedVersion + i + 1,
         event.type,
         event.schemaVersion,
@@ -89,27 +74,33 @@ export class PostgresEventStore implements EventStore {
         context.actor,
         JSON.stringify(event.data),
       ];
-      const placeholders = values.map((_, j) => `$${params.length + j + 1}`);
+      const [id, version, type, schema, at, node, correlation, actor, data] = values.map((_, j) => `$${params.length + j + 1}`);
       params.push(...values);
-      return `(${placeholders.join(', ')})`;
+      return `(${id}::uuid, $1::text, ${version}::int, ${type}::text, ${schema}::int, ${at}::timestamptz, ${node}::text, ${correlation}::text, ${actor}::text, ${data}::jsonb)`;
     });
+    const sql = `
+      WITH appended AS (
+        INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, occurred_at,
+                            node_id, correlation_id, actor, data)
+        SELECT * FROM (VALUES ${rows.join(', ')}) AS new_events
+         WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $2::int
+        RETURNING ${COLUMNS}),
+      queued AS (INSERT INTO outbox (position) SELECT position FROM appended)
+      SELECT ${COLUMNS}${this.db.embedded ? '' : `, pg_notify('authz_outbox', '')`} FROM appended ORDER BY stream_version`;
     let inserted: EventRow[];
     try {
-      inserted = await manager.query(
-        `WITH appended AS (
-           INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, occurred_at,
-                               node_id, correlation_id, actor, data)
-           VALUES ${rows.join(', ')}
-           RETURNING ${COLUMNS}),
-         queued AS (INSERT INTO outbox (position) SELECT position FROM appended)
-         SELECT ${COLUMNS} FROM appended ORDER BY stream_version`,
-        params,
-      );
+      if (tx) {
+        inserted = await managerOf(tx).query(sql, params);
+      } else {
+        inserted = await this.db.query<EventRow>(sql, params);
+        this.db.committed();
+      }
     } catch (error) {
       if (isStreamVersionConflict(error)) throw new ConcurrencyError(streamId, expectedVersion);
       throw error;
     }
-    if (!this.db.embedded) await manager.query(`SELECT pg_notify('authz_outbox', '')`);
+    // No row: the stream had moved past the expected version.
+    if (inserted.length === 0) throw new ConcurrencyError(streamId, expectedVersion);
     return inserted.map(toEnvelope);
   }
 
@@ -119,6 +110,14 @@ export class PostgresEventStore implements EventStore {
       [streamId],
     );
     return rows.map(toEnvelope);
+  }
+
+  async hasEvent(streamIds: readonly string[], types: readonly string[]): Promise<boolean> {
+    const rows = await this.db.query(
+      'SELECT 1 FROM events WHERE stream_id = ANY($1::text[]) AND type = ANY($2::text[]) LIMIT 1',
+      [streamIds, types],
+    );
+    return rows.length > 0;
   }
 
   async readAll(afterPosition: number, limit: number, tx?: Transaction): Promise<EventEnvelope[]> {

@@ -27,6 +27,7 @@ function lockKey(name: string): number {
  */
 export class ProjectionRunner {
   private readonly subscriptions: Subscription[] = [];
+  private readonly appliedListeners: ((projection: string) => void)[] = [];
 
   constructor(
     private readonly db: Database,
@@ -56,6 +57,11 @@ export class ProjectionRunner {
     await Promise.all(this.subscriptions.splice(0).map((s) => s.close()));
   }
 
+  /** Called after a transaction that changed a read model has committed. */
+  onApplied(listener: (projection: string) => void): void {
+    this.appliedListeners.push(listener);
+  }
+
   /** Applies one event; answers false when it had been applied already. */
   async handle(projection: Projection, event: EventEnvelope): Promise<boolean> {
     return (await this.handleBatch(projection, [event])) === 1;
@@ -64,12 +70,14 @@ export class ProjectionRunner {
   /** Applies a batch in one transaction; answers how many events were new. */
   async handleBatch(projection: Projection, events: readonly EventEnvelope[]): Promise<number> {
     if (events.length === 0) return 0;
-    return this.db.transaction(async (manager) => {
+    const applied = await this.db.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock_shared($1)', [lockKey(projection.name)]);
-      let applied = 0;
-      for (const event of events) if (await this.applyOnce(manager, projection, event)) applied += 1;
-      return applied;
+      let count = 0;
+      for (const event of events) if (await this.applyOnce(manager, projection, event)) count += 1;
+      return count;
     });
+    if (applied > 0) for (const listener of this.appliedListeners) listener(projection.name);
+    return applied;
   }
 
   /**
@@ -77,23 +85,25 @@ export class ProjectionRunner {
    * the old model until the new one is complete, and live events wait for it.
    */
   async rebuild(projection: Projection): Promise<number> {
-    return this.db.transaction(async (manager) => {
+    const applied = await this.db.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [lockKey(projection.name)]);
       await projection.clear(manager);
       await manager.query('DELETE FROM projection_stream_versions WHERE projection = $1', [projection.name]);
       await manager.query('DELETE FROM projection_checkpoints WHERE projection = $1', [projection.name]);
-      let applied = 0;
+      let count = 0;
       for (let after = 0; ; ) {
         const events = await this.store.readAll(after, REBUILD_BATCH, manager as unknown as Transaction);
-        if (events.length === 0) return applied;
+        if (events.length === 0) return count;
         for (const event of events) {
           if (projection.categories.some((c) => event.streamId.startsWith(`${c}-`))) {
-            if (await this.applyOnce(manager, projection, event)) applied += 1;
+            if (await this.applyOnce(manager, projection, event)) count += 1;
           }
         }
         after = events[events.length - 1].position;
       }
     });
+    for (const listener of this.appliedListeners) listener(projection.name);
+    return applied;
   }
 
   async status(): Promise<ProjectionStatus[]> {

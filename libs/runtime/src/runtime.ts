@@ -13,6 +13,7 @@ import {
   EVENT_TRANSPORT,
   PARAMETERS_READ_MODEL,
   PASSWORD_HASHER,
+  type ParametersReadModel,
   UNIT_OF_WORK,
   type EventTransport,
 } from '@authz/application';
@@ -23,6 +24,7 @@ import {
   EnterpriseParameterRow,
   Clients1700000000003,
   ClientsProjection,
+  CachedParametersReadModel,
   KeyCache,
   NodeKeys1700000000002,
   PostgresClientsReadModel,
@@ -61,7 +63,7 @@ export class Runtime {
   readonly runner?: ProjectionRunner;
   readonly credentials: PostgresCredentialStore;
   readonly hasher = new ScryptPasswordHasher();
-  readonly parameters: PostgresParametersReadModel;
+  readonly parameters: ParametersReadModel;
   readonly nodeKeys: PostgresNodeKeysReadModel;
   readonly keyFactory?: KekKeyFactory;
   readonly keys?: KeyCache;
@@ -75,7 +77,12 @@ export class Runtime {
     options: RuntimeOptions,
   ) {
     this.credentials = new PostgresCredentialStore(db);
-    this.parameters = new PostgresParametersReadModel(db);
+    // Cluster mode reads the parameters on every token request from a projection that lags
+    // anyway: a one-second cache costs little more. Embedded mode reads its own projection,
+    // queued behind the write, and keeps read-your-writes.
+    const parameters = new PostgresParametersReadModel(db);
+    const cached = config.mode === 'cluster' ? new CachedParametersReadModel(parameters) : undefined;
+    this.parameters = cached ?? parameters;
     this.nodeKeys = new PostgresNodeKeysReadModel(db);
     const prefix = config.kafka?.topicPrefix ?? 'authz';
     if (kek) {
@@ -88,6 +95,7 @@ export class Runtime {
     }
     if (options.projections) {
       this.runner = new ProjectionRunner(db, store, transport, [new ParametersProjection(), new ClientsProjection()], prefix);
+      if (cached) this.runner.onApplied((name) => name === 'parameters' && cached.invalidate());
     }
   }
 

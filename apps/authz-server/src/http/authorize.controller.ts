@@ -3,12 +3,11 @@ import { CommandBus } from '@nestjs/cqrs';
 import type { Response } from 'express';
 import {
   AuthorizeCommand,
-  EVENT_STORE,
+  ClientAuthenticator,
   PARAMETERS_READ_MODEL,
   ThrottledError,
   checkAuthorizationRequest,
   errorRedirect,
-  type EventStore,
   type ParametersReadModel,
 } from '@authz/application';
 import type { AuthenticatedRequest } from './admin.guard';
@@ -28,14 +27,14 @@ function html(res: Response, status: number, body: string): void {
 export class AuthorizeController {
   constructor(
     private readonly commandBus: CommandBus,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly clients: ClientAuthenticator,
     @Inject(PARAMETERS_READ_MODEL) private readonly parameters: ParametersReadModel,
   ) {}
 
   @Get()
   async form(@Query() query: Record<string, unknown>, @Res() res: Response) {
     const { values } = await this.parameters.current();
-    const check = await checkAuthorizationRequest(query, this.store, values.oauthWithRefreshLoginFlow === 'Enabled');
+    const check = await checkAuthorizationRequest(query, this.clients, values.oauthWithRefreshLoginFlow === 'Enabled');
     if (!check.ok && check.redirect) return res.redirect(302, errorRedirect(check));
     if (!check.ok) return html(res, 400, errorPage(check.error, check.description));
     html(res, 200, loginPage(query, check.client.details!.clientName));

@@ -1,6 +1,4 @@
-import { streamId } from '@authz/contracts';
-import { CODE_CHALLENGE, Client, parseScope } from '@authz/domain';
-import type { EventStore } from '../ports';
+import { CODE_CHALLENGE, parseScope, type Client } from '@authz/domain';
 
 export interface AuthorizationRequest {
   responseType: 'code' | 'token';
@@ -33,12 +31,12 @@ function single(params: Record<string, unknown>, name: string): string | undefin
  */
 export async function checkAuthorizationRequest(
   params: Record<string, unknown>,
-  store: EventStore,
+  clients: { find(clientId: string): Promise<Client> },
   codeFlowEnabled: boolean,
 ): Promise<AuthorizationCheck> {
   const clientId = single(params, 'client_id');
   if (!clientId) return { ok: false, redirect: false, error: 'invalid_request', description: 'client_id is missing, repeated or too long' };
-  const client = new Client().loadFromHistory(await store.readStream(streamId('client', clientId)));
+  const client = await clients.find(clientId);
   if (!client.exists) return { ok: false, redirect: false, error: 'invalid_client', description: 'unknown client' };
   const registered = client.details!.redirectUris;
   const given = single(params, 'redirect_uri');

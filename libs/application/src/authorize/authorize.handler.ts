@@ -25,6 +25,7 @@ import {
   type UserDirectory,
 } from '../ports';
 import { AuthorizeCommand, type AuthorizeResult } from './authorize.command';
+import { ClientAuthenticator } from '../clients/authenticate-client/authenticate-client';
 import { FAILURE_THROTTLE, ThrottledError, type FailureThrottle } from '../throttle/failure-throttle';
 import type { RequestContext } from '../ports';
 
@@ -57,11 +58,12 @@ export class AuthorizeHandler implements ICommandHandler<AuthorizeCommand> {
     @Inject(PARAMETERS_READ_MODEL) private readonly parameters: ParametersReadModel,
     @Inject(FAILURE_THROTTLE) private readonly throttle: FailureThrottle,
     @Inject(OAUTH_SETTINGS) private readonly settings: OAuthSettings,
+    private readonly clients: ClientAuthenticator,
   ) {}
 
   async execute({ params, username, password, context }: AuthorizeCommand): Promise<AuthorizeResult> {
     const { values } = await this.parameters.current();
-    const check = await checkAuthorizationRequest(params, this.store, values.oauthWithRefreshLoginFlow === 'Enabled');
+    const check = await checkAuthorizationRequest(params, this.clients, values.oauthWithRefreshLoginFlow === 'Enabled');
     if (!check.ok) {
       return check.redirect ? { outcome: 'redirect', location: errorRedirect(check) } : { outcome: 'error_page', error: check.error, description: check.description };
     }

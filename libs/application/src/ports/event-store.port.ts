@@ -27,6 +27,8 @@ export interface EventStore {
     tx?: Transaction,
   ): Promise<EventEnvelope[]>;
   readStream(streamId: string): Promise<EventEnvelope[]>;
+  /** Whether any of these streams holds an event of one of these types: one query. */
+  hasEvent(streamIds: readonly string[], types: readonly string[]): Promise<boolean>;
   /** Events with position > `afterPosition`, in position order; within `tx` when given. */
   readAll(afterPosition: number, limit: number, tx?: Transaction): Promise<EventEnvelope[]>;
 }

@@ -9,6 +9,5 @@ import type { EventStore } from '../ports';
 export async function isAccessTokenRevoked(store: EventStore, claims: { jti: string; tid?: unknown }): Promise<boolean> {
   const streams = [streamId('grant', claims.jti)];
   if (typeof claims.tid === 'string') streams.push(streamId('grant', claims.tid));
-  const histories = await Promise.all(streams.map((s) => store.readStream(s)));
-  return histories.some((events) => events.some((e) => e.type === ACCESS_TOKEN_REVOKED || e.type === TOKEN_REVOKED));
+  return store.hasEvent(streams, [ACCESS_TOKEN_REVOKED, TOKEN_REVOKED]);
 }

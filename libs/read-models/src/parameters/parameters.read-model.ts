@@ -42,3 +42,33 @@ export class PostgresParametersReadModel implements ParametersReadModel {
     }));
   }
 }
+
+/**
+ * The parameters are read on every token request and change rarely: answers are kept for a
+ * short while, and dropped at once when this process's own projection applies a change.
+ */
+export class CachedParametersReadModel implements ParametersReadModel {
+  private cached?: { view: Promise<ParametersView>; until: number };
+
+  constructor(
+    private readonly inner: ParametersReadModel,
+    private readonly ttlMs = 1_000,
+  ) {}
+
+  current(): Promise<ParametersView> {
+    if (!this.cached || this.cached.until <= Date.now()) {
+      const view = this.inner.current();
+      this.cached = { view, until: Date.now() + this.ttlMs };
+      view.catch(() => (this.cached = undefined));
+    }
+    return this.cached.view;
+  }
+
+  history(limit: number): Promise<ParameterChange[]> {
+    return this.inner.history(limit);
+  }
+
+  invalidate(): void {
+    this.cached = undefined;
+  }
+}

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { streamId } from '@authz/contracts';
-import { Client } from '@authz/domain';
+import type { Client } from '@authz/domain';
+import { ClientLookup } from '../client-lookup';
 import { OAuthError } from '../../oauth-error';
 import { CREDENTIAL_STORE, EVENT_STORE, PASSWORD_HASHER, type CredentialStore, type EventStore, type PasswordHasher } from '../../ports';
 import { FAILURE_THROTTLE, type FailureThrottle } from '../../throttle/failure-throttle';
@@ -26,11 +26,19 @@ export class ClientAuthenticator {
   private readonly verified = new Map<string, number>();
 
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(EVENT_STORE) store: EventStore,
     @Inject(CREDENTIAL_STORE) private readonly credentials: CredentialStore,
     @Inject(PASSWORD_HASHER) private readonly hasher: PasswordHasher,
     @Inject(FAILURE_THROTTLE) private readonly throttle: FailureThrottle,
-  ) {}
+  ) {
+    this.lookup = new ClientLookup(store);
+  }
+
+  private readonly lookup: ClientLookup;
+
+  find(clientId: string): Promise<Client> {
+    return this.lookup.find(clientId);
+  }
 
   async authenticate(credentials: ClientCredentials, requireConfidential: boolean): Promise<Client> {
     const { clientId, sourceAddress } = credentials;
@@ -47,7 +55,7 @@ export class ClientAuthenticator {
   }
 
   private async verify({ clientId, clientSecret }: ClientCredentials, requireConfidential: boolean): Promise<Client> {
-    const client = new Client().loadFromHistory(await this.store.readStream(streamId('client', clientId)));
+    const client = await this.lookup.find(clientId);
     const fail = () => new OAuthError('invalid_client', 'client authentication failed');
     if (!client.exists) {
       if (clientSecret !== undefined) await this.hasher.verify(clientSecret, await this.decoyHash());
