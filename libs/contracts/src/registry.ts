@@ -1,4 +1,4 @@
-import type { EventEnvelope } from './envelope';
+import type { DomainEvent, EventEnvelope } from './envelope';
 import { ENTERPRISE_PARAMETERS_CHANGED } from './parameters.events';
 import { USER_REGISTERED } from './user.events';
 import { CLUSTER_INITIALIZED, KEY_REGENERATED } from './keyring.events';
@@ -24,6 +24,13 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   [AUTHORIZATION_CODE_ISSUED]: 1,
   [AUTHORIZATION_CODE_REDEEMED]: 1,
 };
+
+/** A new event of a type, at the schema version it is written with today. */
+export function newEvent<D>(type: string, data: D): DomainEvent<D> {
+  const schemaVersion = CURRENT_SCHEMA_VERSIONS[type];
+  if (schemaVersion === undefined) throw new Error(`unknown event type ${type}`);
+  return { type, schemaVersion, data };
+}
 
 export type Upcaster = (data: unknown) => unknown;
 export type UpcasterTable = Record<string, Record<number, Upcaster>>;

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import {
-  CURRENT_SCHEMA_VERSIONS,
+  newEvent,
   SIGN_IN_FAILED,
   SIGN_IN_SUCCEEDED,
   TOKEN_ISSUED,
@@ -94,7 +94,7 @@ export class AuthorizeHandler implements ICommandHandler<AuthorizeCommand> {
         scope: request.scope,
         accessToken: { jti: minted.jti, expiresAt: minted.expiresAt.toISOString() },
       };
-      await this.store.append(streamId('grant', minted.jti), 0, [{ type: TOKEN_ISSUED, schemaVersion: CURRENT_SCHEMA_VERSIONS[TOKEN_ISSUED], data: issued }], actor);
+      await this.store.append(streamId('grant', minted.jti), 0, [newEvent(TOKEN_ISSUED, issued)], actor);
       return {
         outcome: 'redirect',
         location: withParams(request.redirectUri, 'token', {
@@ -137,6 +137,6 @@ export class AuthorizeHandler implements ICommandHandler<AuthorizeCommand> {
 
   /** Each sign-in is a stream of its own: no two attempts ever contend. */
   private async record<D>(type: string, data: D, context: RequestContext): Promise<void> {
-    await this.store.append(streamId('signin', randomUUID()), 0, [{ type, schemaVersion: CURRENT_SCHEMA_VERSIONS[type], data }], context);
+    await this.store.append(streamId('signin', randomUUID()), 0, [newEvent(type, data)], context);
   }
 }

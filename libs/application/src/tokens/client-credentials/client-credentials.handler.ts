@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { CURRENT_SCHEMA_VERSIONS, TOKEN_ISSUED, streamId, type TokenIssuedV1 } from '@authz/contracts';
+import { TOKEN_ISSUED, newEvent, streamId, type TokenIssuedV1 } from '@authz/contracts';
 import { parseScope } from '@authz/domain';
 import { ClientAuthenticator } from '../../clients/authenticate-client/authenticate-client';
 import { OAuthError } from '../../oauth-error';
@@ -43,17 +43,13 @@ export class ClientCredentialsGrantHandler implements ICommandHandler<ClientCred
       streamId('grant', minted.jti),
       0,
       [
-        {
-          type: TOKEN_ISSUED,
-          schemaVersion: CURRENT_SCHEMA_VERSIONS[TOKEN_ISSUED],
-          data: {
-            grantType: 'client_credentials',
-            clientId,
-            userId: null,
-            scope: granted.join(' '),
-            accessToken: { jti: minted.jti, expiresAt: minted.expiresAt.toISOString() },
-          } satisfies TokenIssuedV1,
-        },
+        newEvent<TokenIssuedV1>(TOKEN_ISSUED, {
+          grantType: 'client_credentials',
+          clientId,
+          userId: null,
+          scope: granted.join(' '),
+          accessToken: { jti: minted.jti, expiresAt: minted.expiresAt.toISOString() },
+        }),
       ],
       { ...context, actor: `client:${clientId}` },
     );

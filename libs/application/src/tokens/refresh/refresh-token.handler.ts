@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { CURRENT_SCHEMA_VERSIONS, TOKEN_ISSUED, streamId, type TokenIssuedV1 } from '@authz/contracts';
+import { TOKEN_ISSUED, newEvent, streamId, type TokenIssuedV1 } from '@authz/contracts';
 import { GrantError, RefreshGrant } from '@authz/domain';
 import { ClientAuthenticator } from '../../clients/authenticate-client/authenticate-client';
 import { OAuthError } from '../../oauth-error';
@@ -138,6 +138,6 @@ export class RefreshTokenGrantHandler implements ICommandHandler<RefreshTokenGra
 
   private async appendAccessOnly(details: { userId: string | null; scope: string }, accessToken: TokenIssuedV1['accessToken'], clientId: string, context: RequestContext) {
     const data: TokenIssuedV1 = { grantType: 'refresh_token', clientId, userId: details.userId, scope: details.scope, accessToken };
-    await this.store.append(streamId('grant', accessToken.jti), 0, [{ type: TOKEN_ISSUED, schemaVersion: CURRENT_SCHEMA_VERSIONS[TOKEN_ISSUED], data }], context);
+    await this.store.append(streamId('grant', accessToken.jti), 0, [newEvent(TOKEN_ISSUED, data)], context);
   }
 }

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { ACCESS_TOKEN_REVOKED, CURRENT_SCHEMA_VERSIONS, streamId, type AccessTokenRevokedV1 } from '@authz/contracts';
+import { ACCESS_TOKEN_REVOKED, newEvent, streamId, type AccessTokenRevokedV1 } from '@authz/contracts';
 import { RefreshGrant } from '@authz/domain';
 import { ClientAuthenticator } from '../../clients/authenticate-client/authenticate-client';
 import {
@@ -59,7 +59,7 @@ export class RevokeTokenHandler implements ICommandHandler<RevokeTokenCommand> {
     await retryOnConflict(async () => {
       const events = await this.store.readStream(stream);
       if (events.some((e) => e.type === ACCESS_TOKEN_REVOKED)) return;
-      await this.store.append(stream, events.length, [{ type: ACCESS_TOKEN_REVOKED, schemaVersion: CURRENT_SCHEMA_VERSIONS[ACCESS_TOKEN_REVOKED], data }], {
+      await this.store.append(stream, events.length, [newEvent(ACCESS_TOKEN_REVOKED, data)], {
         ...context,
         actor: `client:${claims.client_id}`,
       });
