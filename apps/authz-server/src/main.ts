@@ -56,6 +56,8 @@ async function main(): Promise<void> {
     admin?.passwordFile
       ? `  parameters:  curl -u ${admin.user}:$(cat ${admin.passwordFile}) ${url}/admin/parameters`
       : `  parameters:  curl -u <admin>:<password> ${url}/admin/parameters`,
+    `  first token: AUTHZ_URL=${url} npx authz clients add --name demo --type confidential --id demo   (prints its secret)`,
+    `               curl -u demo:<secret> -d grant_type=client_credentials ${url}/oauth/token`,
   ];
   process.stdout.write(banner.join('\n') + '\n');
 }
