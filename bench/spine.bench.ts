@@ -92,7 +92,7 @@ async function main() {
     // 2. Latency append → read model, with the relay and a projection consuming Kafka.
     const runner = new ProjectionRunner(db, store, transport, [new BenchProjection()], name);
     await runner.start({ catchUpFromStore: false });
-    const relay = new OutboxRelay(db, transport, { pollMs: 1_000 });
+    const relay = new OutboxRelay(db, transport, { pollMs: Number(process.env.BENCH_RELAY_POLL_MS ?? 20) });
     relay.start();
     const appendedAt = new Map<string, number>();
     const latencies: number[] = [];

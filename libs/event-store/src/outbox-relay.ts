@@ -1,4 +1,3 @@
-import type { QueryRunner } from 'typeorm';
 import type { EventEnvelope } from '@authz/contracts';
 import type { EventTransport } from '@authz/application';
 import type { Database } from './database';
@@ -6,7 +5,11 @@ import { toEnvelope, type EventRow } from './postgres-event-store';
 
 export interface RelayOptions {
   batchSize?: number;
-  /** Fallback poll when no notification arrives, in ms. */
+  /**
+   * How often the leader looks at the outbox, in ms. Appends on this node wake it at once;
+   * others' are found by polling, not NOTIFY: PostgreSQL serialises the commits of
+   * transactions that NOTIFY, which cost the append path 40% of its throughput.
+   */
   pollMs?: number;
   /** How long a standby waits before trying to become the relay again, in ms. */
   standbyMs?: number;
@@ -43,7 +46,7 @@ export class OutboxRelay {
     options: RelayOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 500;
-    this.pollMs = options.pollMs ?? 1_000;
+    this.pollMs = options.pollMs ?? 20;
     this.standbyMs = options.standbyMs ?? 1_000;
     this.log = options.log ?? (() => undefined);
     db.onCommit(() => this.wake());
@@ -98,12 +101,10 @@ export class OutboxRelay {
           if (!locked) return;
           this.leader = true;
           this.log('info', 'outbox relay: this node now relays events');
-          const unlisten = await this.listen(runner);
           try {
             await this.relay((sql, params) => runner.query(sql, params));
           } finally {
             this.leader = false;
-            unlisten();
             await runner.query('SELECT pg_advisory_unlock($1)', [RELAY_LOCK]).catch(() => undefined);
           }
         });
@@ -113,15 +114,6 @@ export class OutboxRelay {
       }
       if (this.running) await this.sleep(this.standbyMs);
     }
-  }
-
-  /** Wakes the relay when another node commits an append (NOTIFY in the append's transaction). */
-  private async listen(runner: QueryRunner): Promise<() => void> {
-    const client = (runner as unknown as { databaseConnection: import('pg').Client }).databaseConnection;
-    const onNotification = () => this.wake();
-    client.on('notification', onNotification);
-    await runner.query('LISTEN authz_outbox');
-    return () => client.removeListener('notification', onNotification);
   }
 
   private async relay(query: Query): Promise<void> {

@@ -50,7 +50,7 @@ export class PostgresEventStore implements EventStore {
 
   /**
    * One statement, so one round trip and, outside a unit of work, its own transaction: the
-   * version check, the insert, the outbox rows and the relay's wake-up notification.
+   * version check, the insert and the outbox rows.
    */
   async append(
     streamId: string,
@@ -86,7 +86,7 @@ export class PostgresEventStore implements EventStore {
          WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $2::int
         RETURNING ${COLUMNS}),
       queued AS (INSERT INTO outbox (position) SELECT position FROM appended)
-      SELECT ${COLUMNS}${this.db.embedded ? '' : `, pg_notify('authz_outbox', '')`} FROM appended ORDER BY stream_version`;
+      SELECT ${COLUMNS} FROM appended ORDER BY stream_version`;
     let inserted: EventRow[];
     try {
       if (tx) {

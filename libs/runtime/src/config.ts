@@ -98,7 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultPort = 8
     adminUser: env.AUTHZ_ADMIN_USER || undefined,
     adminPassword: env.AUTHZ_ADMIN_PASSWORD || undefined,
     runProjections: mode === 'embedded' || flag(env, 'AUTHZ_RUN_PROJECTIONS', false),
-    relayPollMs: integer(env, 'AUTHZ_RELAY_POLL_MS', 1000, 10, 60_000),
+    relayPollMs: integer(env, 'AUTHZ_RELAY_POLL_MS', 20, 5, 60_000),
     refreshGraceSeconds: integer(env, 'AUTHZ_REFRESH_GRACE_SECONDS', 10, 0, 300),
     codeLifetimeSeconds: integer(env, 'AUTHZ_CODE_LIFETIME_SECONDS', 60, 1, 600),
     directory: directoryOf(env.AUTHZ_DIRECTORY),
