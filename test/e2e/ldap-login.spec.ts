@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { introspect, serviceClient } from '../support/oauth';
+import { introspect, serviceClient, postSignIn } from '../support/oauth';
 import { api, basic, startNode, type Node } from '../support/processes';
 
 const REDIRECT = 'https://rtmt.example/callback';
@@ -29,12 +29,7 @@ describe('login against LDAP', () => {
   afterAll(async () => node?.stop());
 
   const login = (username: string, password: string) =>
-    fetch(`${node.url}/oauth/authorize`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ response_type: 'token', client_id: 'rtmt', redirect_uri: REDIRECT, username, password }).toString(),
-    });
+    postSignIn(node.url, { response_type: 'token', client_id: 'rtmt', redirect_uri: REDIRECT }, username, password);
 
   it('signs in a directory user and issues a token for that user', async () => {
     const response = await login('alice', 'alice-password');

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { KAFKA_BROKERS, createDatabase, uniqueName, waitFor } from '../support/infra';
 import { probe } from '../support/kafka-probe';
-import { form } from '../support/oauth';
+import { form, postSignIn } from '../support/oauth';
 import { api, basic, startNode, type Node } from '../support/processes';
 
 const REDIRECT = 'https://app.example/callback';
@@ -52,12 +52,7 @@ describe('refresh token rotation', () => {
     const verifier = randomBytes(32).toString('base64url');
     const challenge = createHash('sha256').update(verifier).digest('base64url');
     const params = { response_type: 'code', client_id: 'jabber', redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256' };
-    const posted = await fetch(`${node.url}/oauth/authorize`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ ...params, username: 'carol', password: 'carol-password' }).toString(),
-    });
+    const posted = await postSignIn(node.url, params, 'carol', 'carol-password');
     const code = new URL(posted.headers.get('location')!).searchParams.get('code')!;
     const tokens = await form(`${node.url}/oauth/token`, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier, client_id: 'jabber' });
     expect(tokens.status).toBe(200);
@@ -110,12 +105,8 @@ describe('refresh token rotation', () => {
   it('refuses a code that waited longer than its lifetime', async () => {
     const verifier = randomBytes(32).toString('base64url');
     const challenge = createHash('sha256').update(verifier).digest('base64url');
-    const posted = await fetch(`${node.url}/oauth/authorize`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ response_type: 'code', client_id: 'jabber', redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', username: 'carol', password: 'carol-password' }).toString(),
-    });
+    const params = { response_type: 'code', client_id: 'jabber', redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256' };
+    const posted = await postSignIn(node.url, params, 'carol', 'carol-password');
     const code = new URL(posted.headers.get('location')!).searchParams.get('code')!;
     await new Promise((r) => setTimeout(r, 3_500));
     const late = await form(`${node.url}/oauth/token`, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier, client_id: 'jabber' });
@@ -124,12 +115,8 @@ describe('refresh token rotation', () => {
   });
 
   it('records sign-ins, failed ones too, without the password', async () => {
-    const failed = await fetch(`${node.url}/oauth/authorize`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ response_type: 'code', client_id: 'jabber', redirect_uri: REDIRECT, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', username: 'carol', password: 'carols-wrong-password' }).toString(),
-    });
+    const params = { response_type: 'code', client_id: 'jabber', redirect_uri: REDIRECT, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' };
+    const failed = await postSignIn(node.url, params, 'carol', 'carols-wrong-password');
     expect(failed.status).toBe(401);
     const failure = await waitFor(() => listener.received.find((r) => r.event.type === 'SignInFailed'), 30_000, 'SignInFailed on Kafka');
     expect(failure.event.data).toMatchObject({ username: 'carol', clientId: 'jabber', directory: 'local', reason: 'bad_credentials' });

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clientBasic, form, serviceClient } from '../support/oauth';
+import { clientBasic, form, serviceClient, postSignIn } from '../support/oauth';
 import { api, basic, startNode, type Node } from '../support/processes';
 
 const REDIRECT = 'https://rtmt.example/callback';
@@ -22,12 +22,7 @@ describe('throttling of failed attempts', () => {
   afterAll(async () => node?.stop());
 
   const login = (username: string, password: string) =>
-    fetch(`${node.url}/oauth/authorize`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ response_type: 'token', client_id: 'rtmt', redirect_uri: REDIRECT, username, password }).toString(),
-    });
+    postSignIn(node.url, { response_type: 'token', client_id: 'rtmt', redirect_uri: REDIRECT }, username, password);
 
   it('locks an account after its failed sign-ins, even for the right password, and says when to retry', async () => {
     for (let i = 0; i < 3; i++) expect((await login('dave', 'wrong-password')).status).toBe(401);

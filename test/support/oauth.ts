@@ -44,3 +44,13 @@ export async function introspect(url: string, caller: { clientId: string; client
 export function decodeSegment(segment: string): any {
   return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
 }
+
+/** Posts the sign-in form of /oauth/authorize as a browser would, without following the redirect. */
+export function postSignIn(url: string, params: Record<string, string>, username: string, password: string): Promise<Response> {
+  return fetch(`${url}/oauth/authorize`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...params, username, password }).toString(),
+  });
+}
