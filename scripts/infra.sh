@@ -49,14 +49,10 @@ STOP_TIMEOUT=30
 
 log() { printf '[infra] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=lib/common.sh
+source "$ROOT/scripts/lib/common.sh"
 
 # ---------------------------------------------------------------- helpers
-
-port_open() {
-  # bash's /dev/tcp: no nc/ss dependency, and `timeout` guards against a
-  # half-dead listener that accepts SYNs but never completes the handshake.
-  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
-}
 
 # Ports come from the rendered server.properties once it exists, so that
 # kafka-start / status / down address the broker `up` configured even when
@@ -89,23 +85,6 @@ kafka_pid() {
     rm -f "$PID_FILE"
   fi
   return 1
-}
-
-render() { # template output key=value...
-  local tmpl="$1" out="$2"; shift 2
-  local args=() kv
-  for kv in "$@"; do args+=(-e "s|@${kv%%=*}@|${kv#*=}|g"); done
-  sed "${args[@]}" "$tmpl" >"$out.tmp"
-  mv "$out.tmp" "$out"
-}
-
-# All commands serialise on one lock so that e.g. two test workers calling
-# `up` at once don't both format the data dir or start two brokers.
-# Anything that daemonises must be started with `9>&-`, or it keeps the lock.
-take_lock() {
-  mkdir -p "$INFRA_DIR"
-  exec 9>"$INFRA_DIR/lock"
-  flock -w 600 9 || die "could not acquire $INFRA_DIR/lock"
 }
 
 # ---------------------------------------------------------------- postgres
@@ -295,21 +274,8 @@ free it, or pick other ports with AUTHZ_TEST_KAFKA_PORT / AUTHZ_TEST_KAFKA_CONTR
   die "Kafka failed to start twice; logs are in $LOG_DIR"
 }
 
-kafka_stop_pid() {
-  local pid="$1" i
-  kill -TERM "$pid" 2>/dev/null || true
-  # Controlled shutdown of a single-node KRaft broker normally takes 1-5 s.
-  for (( i = 0; i < STOP_TIMEOUT * 10; i++ )); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "broker $pid ignored SIGTERM for ${STOP_TIMEOUT}s; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  fi
-  rm -f "$PID_FILE"
-}
+# Controlled shutdown of a single-node KRaft broker normally takes 1-5 s.
+kafka_stop_pid() { stop_pid broker "$1" "$PID_FILE" "$STOP_TIMEOUT"; }
 
 kafka_stop() {
   local pid
@@ -394,7 +360,7 @@ main() {
   local cmd="${1:-}"
   [[ -n "$cmd" ]] || usage
   case "$cmd" in
-    up|down|kafka-start|kafka-stop|reset-kafka) take_lock ;;
+    up|down|kafka-start|kafka-stop|reset-kafka) take_lock "$INFRA_DIR" 600 ;;
   esac
   case "$cmd" in
     up)          cmd_up ;;

@@ -43,12 +43,10 @@ STOP_TIMEOUT=30
 
 log() { printf '[ldap] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=lib/common.sh
+source "$ROOT/scripts/lib/common.sh"
 
 # ---------------------------------------------------------------- helpers
-
-port_open() {
-  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
-}
 
 # The URL of the running (or last started) server; the port from the environment before that.
 ldap_url() {
@@ -79,20 +77,6 @@ slapd_pid() {
 answers() { # url: the directory is served, not just the port open
   ldapsearch -x -LLL -o nettimeout=2 -l 2 -H "$1" -D "$ROOT_DN" -w "$ROOT_PW" \
     -b "$SUFFIX" -s base dn >/dev/null 2>&1
-}
-
-render() { # template output key=value...
-  local tmpl="$1" out="$2"; shift 2
-  local args=() kv
-  for kv in "$@"; do args+=(-e "s|@${kv%%=*}@|${kv#*=}|g"); done
-  sed "${args[@]}" "$tmpl" >"$out.tmp"
-  mv "$out.tmp" "$out"
-}
-
-take_lock() {
-  mkdir -p "$LDAP_DIR"
-  exec 9>"$LDAP_DIR/lock"
-  flock -w 900 9 || die "could not acquire $LDAP_DIR/lock"
 }
 
 # ---------------------------------------------------------------- install
@@ -200,23 +184,6 @@ wait_ready() {
   return 1
 }
 
-stop_pid() {
-  local pid="$1" i
-  kill -TERM "$pid" 2>/dev/null || true
-  for (( i = 0; i < STOP_TIMEOUT * 10; i++ )); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "slapd $pid ignored SIGTERM for ${STOP_TIMEOUT}s; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  fi
-  rm -f "$PID_FILE"
-}
-
-# ---------------------------------------------------------------- commands
-
 print_env() {
   echo "LDAP_URL=$(ldap_url)"
   echo "LDAP_BASE_DN=$SUFFIX"
@@ -234,7 +201,7 @@ cmd_up() {
       return 0
     fi
     log "slapd $pid does not answer; restarting it"
-    stop_pid "$pid"
+    stop_pid slapd "$pid" "$PID_FILE" "$STOP_TIMEOUT"
   fi
 
   ensure_installed
@@ -250,7 +217,7 @@ cmd_up() {
   if ! wait_ready "$pid" "$url"; then
     log "---- last 50 lines of $LOG_FILE ----"
     tail -n 50 "$LOG_FILE" >&2 || true
-    stop_pid "$pid"
+    stop_pid slapd "$pid" "$PID_FILE" "$STOP_TIMEOUT"
     die "slapd failed to start (config $CONF)"
   fi
   log "slapd ready in $((SECONDS - start))s (pid $pid)"
@@ -261,7 +228,7 @@ cmd_down() {
   local pid
   if pid="$(slapd_pid)"; then
     log "stopping slapd (pid $pid)"
-    stop_pid "$pid"
+    stop_pid slapd "$pid" "$PID_FILE" "$STOP_TIMEOUT"
     log "slapd stopped"
   else
     log "slapd is not running"
@@ -286,7 +253,7 @@ main() {
   local cmd="${1:-}"
   [[ -n "$cmd" ]] || usage
   case "$cmd" in
-    up|down) take_lock ;;
+    up|down) take_lock "$LDAP_DIR" 900 ;;
   esac
   case "$cmd" in
     up)     cmd_up ;;
