@@ -87,7 +87,8 @@ export class RefreshGrant extends AggregateRoot {
     tokenHash: string;
     now: Date;
     graceSeconds: number;
-    successor: RefreshTokenRotatedV1['successor'];
+    /** Only the first use needs it; a token already rotated reports its recorded successor. */
+    successor: RefreshTokenRotatedV1['successor'] | undefined;
     source: RefreshTokenReuseDetectedV1['source'];
   }): RotationOutcome {
     const grant = this.usable(request.tokenHash, request.clientId, request.now);
@@ -105,6 +106,7 @@ export class RefreshGrant extends AggregateRoot {
       this.revoke('reuse_detected');
       return { outcome: 'reused' };
     }
+    if (!request.successor) throw new DomainError('SUCCESSOR_REQUIRED', 'the first use of a refresh token needs its successor');
     this.raise<RefreshTokenRotatedV1>(REFRESH_TOKEN_ROTATED, CURRENT_SCHEMA_VERSIONS[REFRESH_TOKEN_ROTATED], {
       clientId: grant.clientId,
       userId: grant.userId,

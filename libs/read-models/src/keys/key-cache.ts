@@ -17,7 +17,6 @@ export interface CachedSigningKey {
   fingerprint: string;
   privateKey: KeyObject;
   publicKey: KeyObject;
-  publicJwk: Record<string, unknown>;
 }
 
 export interface CachedEncryptionKey {
@@ -119,7 +118,7 @@ export class KeyCache {
     const material = this.unwrap(data.kid, data.wrapped);
     if (data.kind === 'signing') {
       const privateKey = createPrivateKey({ key: material, format: 'der', type: 'pkcs8' });
-      this.signingKey = { kid: data.kid, fingerprint: data.fingerprint, privateKey, publicKey: createPublicKey(privateKey), publicJwk: data.publicJwk ?? {} };
+      this.signingKey = { kid: data.kid, fingerprint: data.fingerprint, privateKey, publicKey: createPublicKey(privateKey) };
     } else {
       this.encryptionKey = { kid: data.kid, fingerprint: data.fingerprint, secret: createSecretKey(material) };
     }

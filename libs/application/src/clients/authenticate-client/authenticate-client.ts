@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Client } from '@authz/domain';
 import { ClientLookup } from '../client-lookup';
+import { decoyHash } from '../../users/decoy-hash';
 import { OAuthError } from '../../oauth-error';
 import { CREDENTIAL_STORE, EVENT_STORE, PASSWORD_HASHER, type CredentialStore, type EventStore, type PasswordHasher } from '../../ports';
 import { FAILURE_THROTTLE, type FailureThrottle } from '../../throttle/failure-throttle';
@@ -58,7 +59,7 @@ export class ClientAuthenticator {
     const client = await this.lookup.find(clientId);
     const fail = () => new OAuthError('invalid_client', 'client authentication failed');
     if (!client.exists) {
-      if (clientSecret !== undefined) await this.hasher.verify(clientSecret, await this.decoyHash());
+      if (clientSecret !== undefined) await this.hasher.verify(clientSecret, await decoyHash(this.hasher));
       throw fail();
     }
     if (client.details!.type === 'public') {
@@ -73,11 +74,5 @@ export class ClientAuthenticator {
     if (this.verified.size >= CACHE_MAX) this.verified.clear();
     this.verified.set(key, Date.now() + CACHE_TTL_MS);
     return client;
-  }
-
-  private decoy?: Promise<string>;
-  private decoyHash(): Promise<string> {
-    this.decoy ??= this.hasher.hash('not a secret anyone has');
-    return this.decoy;
   }
 }

@@ -74,14 +74,14 @@ export class RefreshTokenGrantHandler implements ICommandHandler<RefreshTokenGra
           });
           return answer;
         }
-        const expiresAt = new Date(details.refreshToken.expiresAt);
-        const successor = await this.tokens.mintRefresh(clientId, expiresAt);
+        // A token already rotated needs no new successor: signing one would be wasted RSA work.
+        const successor = grant.successorTid ? undefined : await this.tokens.mintRefresh(clientId, new Date(details.refreshToken.expiresAt));
         const rotation = grant.rotate({
           clientId,
           tokenHash: check.hash,
           now: new Date(),
           graceSeconds: this.settings.refreshGraceSeconds,
-          successor: { tid: successor.tid, hash: successor.hash, expiresAt: details.refreshToken.expiresAt },
+          successor: successor && { tid: successor.tid, hash: successor.hash, expiresAt: details.refreshToken.expiresAt },
           source: { address: command.context.sourceAddress ?? null, nodeId: null },
         });
         if (rotation.outcome === 'reused') {
@@ -95,6 +95,7 @@ export class RefreshTokenGrantHandler implements ICommandHandler<RefreshTokenGra
           await this.appendAccessOnly(details, accessToken, clientId, context);
           return { ...answer, refresh_token: again.token };
         }
+        if (!successor) throw new Error('a first rotation needs its successor');
         const next = new RefreshGrant();
         next.issue({
           grantType: 'refresh_token',

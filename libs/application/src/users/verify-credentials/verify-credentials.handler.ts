@@ -11,6 +11,7 @@ import {
   type PasswordHasher,
 } from '../../ports';
 import { VerifyCredentialsQuery, type Principal } from './verify-credentials.query';
+import { decoyHash } from '../decoy-hash';
 
 /**
  * Roles come from the user's stream, not a projection, so that a new account works at once
@@ -27,13 +28,9 @@ export class VerifyCredentialsHandler implements IQueryHandler<VerifyCredentials
   async execute({ userId, password }: VerifyCredentialsQuery): Promise<Principal | null> {
     const hash = await this.credentials.passwordHash(userId);
     // An unknown user costs the same hash work as a known one, so timing does not tell them apart.
-    const matches = await this.hasher.verify(password, hash ?? UNKNOWN_USER_HASH);
+    const matches = await this.hasher.verify(password, hash ?? (await decoyHash(this.hasher)));
     if (!hash || !matches) return null;
     const user = new User().loadFromHistory(await this.store.readStream(streamId('user', userId)));
     return user.exists ? { userId, roles: user.roles } : null;
   }
 }
-
-// scrypt hash of a random password nobody knows, in the hasher's format.
-const UNKNOWN_USER_HASH =
-  'scrypt$16384$8$1$c2FsdHNhbHRzYWx0c2FsdA$' + 'A'.repeat(86);
