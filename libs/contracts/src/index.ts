@@ -7,3 +7,5 @@ export * from './keyring.events';
 export * from './client.events';
 export * from './token.events';
 export * from './signin.events';
+export * from './revocation.events';
+export * from './maintenance.events';

@@ -5,6 +5,8 @@ import { CLUSTER_INITIALIZED, KEY_REGENERATED } from './keyring.events';
 import { CLIENT_REGISTERED } from './client.events';
 import { AUTHORIZATION_CODE_ISSUED, AUTHORIZATION_CODE_REDEEMED, TOKEN_ISSUED, TOKEN_REFRESHED, TOKEN_REVOKED, REFRESH_TOKEN_ROTATED, REFRESH_TOKEN_REUSE_DETECTED, ACCESS_TOKEN_REVOKED } from './token.events';
 import { SIGN_IN_FAILED, SIGN_IN_SUCCEEDED } from './signin.events';
+import { REFRESH_TOKENS_REVOKED } from './revocation.events';
+import { PROJECTION_REPLAYED, REFRESH_TOKENS_PURGED } from './maintenance.events';
 
 /** The schema version each event type is written with today. */
 export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
@@ -23,6 +25,9 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   [SIGN_IN_FAILED]: 1,
   [AUTHORIZATION_CODE_ISSUED]: 1,
   [AUTHORIZATION_CODE_REDEEMED]: 1,
+  [REFRESH_TOKENS_REVOKED]: 1,
+  [REFRESH_TOKENS_PURGED]: 1,
+  [PROJECTION_REPLAYED]: 1,
 };
 
 /** A new event of a type, at the schema version it is written with today. */

@@ -2,7 +2,7 @@
  * Stream ids are `<category>-<id>`. The category decides the Kafka topic, so that a
  * consumer that needs one kind of event (e.g. the key cache) does not read them all.
  */
-export const STREAM_CATEGORIES = ['parameters', 'user', 'keyring', 'client', 'grant', 'authcode', 'signin'] as const;
+export const STREAM_CATEGORIES = ['parameters', 'user', 'keyring', 'client', 'grant', 'authcode', 'signin', 'revocation', 'maintenance'] as const;
 export type StreamCategory = (typeof STREAM_CATEGORIES)[number];
 
 export function streamId(category: StreamCategory, id: string): string {

@@ -3,3 +3,4 @@ export * from './postgres-event-store';
 export * from './credential-store';
 export * from './outbox-relay';
 export * from './migrations/1700000000000-event-store';
+export * from './migrations/1700000000005-token-index';

@@ -9,3 +9,4 @@ export * from './keys/node-keys.read-model';
 export * from './migrations/1700000000002-node-keys';
 export * from './clients/clients.projection';
 export * from './migrations/1700000000003-clients';
+export * from './migrations/1700000000004-token-details-and-audit';

@@ -17,7 +17,7 @@ import {
   UNIT_OF_WORK,
   type EventTransport,
 } from '@authz/application';
-import { Database, EventStore1700000000000, OutboxRelay, PostgresCredentialStore, PostgresEventStore } from '@authz/event-store';
+import { Database, EventStore1700000000000, OutboxRelay, PostgresCredentialStore, PostgresEventStore, TokenIndex1700000000005 } from '@authz/event-store';
 import { InProcessTransport, KafkaTransport } from '@authz/messaging';
 import {
   EnterpriseParameterChangeRow,
@@ -33,6 +33,7 @@ import {
   PostgresParametersReadModel,
   ProjectionRunner,
   ReadModels1700000000001,
+  TokenDetailsAndAudit1700000000004,
 } from '@authz/read-models';
 import type { AuthzConfig } from './config';
 import { ScryptPasswordHasher } from './password-hasher';
@@ -51,7 +52,14 @@ export interface RuntimeOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export const MIGRATIONS = [EventStore1700000000000, ReadModels1700000000001, NodeKeys1700000000002, Clients1700000000003];
+export const MIGRATIONS = [
+  EventStore1700000000000,
+  ReadModels1700000000001,
+  NodeKeys1700000000002,
+  Clients1700000000003,
+  TokenDetailsAndAudit1700000000004,
+  TokenIndex1700000000005,
+];
 export const ENTITIES = [EnterpriseParameterRow, EnterpriseParameterChangeRow];
 
 /**
