@@ -14,6 +14,9 @@ import { RefreshTokenGrantHandler } from './tokens/refresh/refresh-token.handler
 import { RevokeTokenHandler } from './tokens/revoke/revoke-token.handler';
 import { ClientAuthenticator } from './clients/authenticate-client/authenticate-client';
 import { ListClientsHandler } from './clients/list-clients/list-clients.handler';
+import { RevokeUserTokensHandler } from './tokens/revoke-user-tokens/revoke-user-tokens.handler';
+import { ListRefreshTokensHandler } from './tokens/list-refresh-tokens/list-refresh-tokens.handler';
+import { ListAuditHandler } from './audit/list-audit/list-audit.handler';
 
 /** Every command and query handler and what they share; the ports they inject are bound by the runtime. */
 export const APPLICATION_HANDLERS = [
@@ -35,4 +38,7 @@ export const APPLICATION_HANDLERS = [
   RevokeTokenHandler,
   ClientAuthenticator,
   ListClientsHandler,
+  RevokeUserTokensHandler,
+  ListRefreshTokensHandler,
+  ListAuditHandler,
 ];

@@ -14,6 +14,12 @@ export interface TokenIssuedV1 {
   /** With rotation: the tid of the family's first refresh token, and the one this replaces. */
   family?: string;
   parentTid?: string;
+  /**
+   * With rotation: the position of the family's first TokenIssued. An admin revocation
+   * (RefreshTokensRevoked) after it covers the whole family, so a rotation racing the
+   * revocation cannot hand out a live successor.
+   */
+  familyPosition?: number;
 }
 
 export const TOKEN_REFRESHED = 'TokenRefreshed';

@@ -16,3 +16,11 @@ export class ValidationError extends DomainError {
     this.name = 'ValidationError';
   }
 }
+
+/** What was asked for does not exist (an unknown user, say). */
+export class NotFoundError extends DomainError {
+  constructor(code: string, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
+    this.name = 'NotFoundError';
+  }
+}

@@ -6,3 +6,4 @@ export * from './keys/key-ring';
 export * from './clients/client';
 export * from './grants/authorization-code';
 export * from './grants/refresh-grant';
+export * from './grants/token-revocations';

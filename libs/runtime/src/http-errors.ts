@@ -6,7 +6,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { DomainError, ValidationError } from '@authz/domain';
+import { DomainError, NotFoundError, ValidationError } from '@authz/domain';
 import { ConcurrencyError, OAuthError, ThrottledError } from '@authz/application';
 import type { Log } from './runtime';
 
@@ -44,6 +44,9 @@ export function describeError(exception: unknown): { status: number; body: Error
   }
   if (exception instanceof ValidationError) {
     return { status: 400, body: { error: 'invalid_request', error_description: exception.message, code: exception.code, details: exception.details } };
+  }
+  if (exception instanceof NotFoundError) {
+    return { status: 404, body: { error: 'not_found', error_description: exception.message, code: exception.code } };
   }
   if (exception instanceof ConcurrencyError) {
     return { status: 409, body: { error: 'conflict', error_description: 'the resource changed meanwhile; try again', code: exception.code } };

@@ -1,8 +1,11 @@
 import type { Provider } from '@nestjs/common';
 import { mkdirSync } from 'node:fs';
 import {
+  AUDIT_READ_MODEL,
   CLIENTS_READ_MODEL,
   FAILURE_THROTTLE,
+  REFRESH_GRANT_HISTORY,
+  REFRESH_TOKEN_DETAILS_READ_MODEL,
   FailureThrottle,
   OAUTH_SETTINGS,
   ACCESS_TOKENS,
@@ -17,10 +20,14 @@ import {
   UNIT_OF_WORK,
   type EventTransport,
 } from '@authz/application';
-import { Database, EventStore1700000000000, OutboxRelay, PostgresCredentialStore, PostgresEventStore, TokenIndex1700000000005 } from '@authz/event-store';
+import { Database, EventStore1700000000000, OutboxRelay, PostgresCredentialStore, PostgresEventStore, PostgresRefreshGrantHistory, TokenIndex1700000000005 } from '@authz/event-store';
 import { InProcessTransport, KafkaTransport } from '@authz/messaging';
 import {
+  AuditProjection,
   EnterpriseParameterChangeRow,
+  PostgresAuditReadModel,
+  PostgresRefreshTokenDetailsReadModel,
+  RefreshTokenDetailsProjection,
   EnterpriseParameterRow,
   Clients1700000000003,
   ClientsProjection,
@@ -60,6 +67,8 @@ export const MIGRATIONS = [
   TokenDetailsAndAudit1700000000004,
   TokenIndex1700000000005,
 ];
+/** Every read model a runner keeps (`projector --rebuild` and replay know them by name). */
+export const PROJECTIONS = () => [new ParametersProjection(), new ClientsProjection(), new RefreshTokenDetailsProjection(), new AuditProjection()];
 export const ENTITIES = [EnterpriseParameterRow, EnterpriseParameterChangeRow];
 
 /**
@@ -102,7 +111,7 @@ export class Runtime {
       this.relay = new OutboxRelay(db, transport, { pollMs: config.relayPollMs, log: options.log });
     }
     if (options.projections) {
-      this.runner = new ProjectionRunner(db, store, transport, [new ParametersProjection(), new ClientsProjection()], prefix);
+      this.runner = new ProjectionRunner(db, store, transport, PROJECTIONS(), prefix);
       if (cached) this.runner.onApplied((name) => name === 'parameters' && cached.invalidate());
     }
   }
@@ -179,6 +188,9 @@ export class Runtime {
       { provide: PARAMETERS_READ_MODEL, useValue: this.parameters },
       { provide: NODE_KEYS_READ_MODEL, useValue: this.nodeKeys },
       { provide: CLIENTS_READ_MODEL, useValue: new PostgresClientsReadModel(this.db) },
+      { provide: REFRESH_GRANT_HISTORY, useValue: new PostgresRefreshGrantHistory(this.db) },
+      { provide: REFRESH_TOKEN_DETAILS_READ_MODEL, useValue: new PostgresRefreshTokenDetailsReadModel(this.db) },
+      { provide: AUDIT_READ_MODEL, useValue: new PostgresAuditReadModel(this.db) },
       ...(this.keyFactory ? [{ provide: KEY_FACTORY, useValue: this.keyFactory }] : []),
       ...(this.keys ? [{ provide: ACCESS_TOKENS, useValue: new KeyCacheAccessTokens(this.keys) }] : []),
     ];

@@ -6,9 +6,11 @@ import { params } from './params';
 import { set } from './set';
 import { show } from './show';
 import { users } from './users';
+import { tokens } from './tokens';
+import { audit } from './audit';
 
 /**
  * Every command group, in the order `authz --help` lists them. A new group (tokens, audit,
  * purge, replay) is one file beside these and one line here.
  */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [health, params, users, clients, show, set, cluster];
+export const COMMAND_GROUPS: readonly CommandGroup[] = [health, params, users, clients, tokens, audit, show, set, cluster];

@@ -10,6 +10,13 @@ import { AggregateRoot } from '../aggregate-root';
 import { DomainError, ValidationError } from '../errors';
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
+
+export function parseClientId(value: unknown, field = 'clientId'): string {
+  if (typeof value !== 'string' || !CLIENT_ID.test(value)) {
+    throw new ValidationError('INVALID_CLIENT_ID', `${field} must be 1–128 characters of letters, digits and . _ ~ -`);
+  }
+  return value;
+}
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,64}$/;
 
 export function parseScope(value: unknown, field = 'scope'): string[] {

@@ -2,15 +2,18 @@ import {
   CURRENT_SCHEMA_VERSIONS,
   REFRESH_TOKEN_REUSE_DETECTED,
   REFRESH_TOKEN_ROTATED,
+  REFRESH_TOKENS_REVOKED,
   TOKEN_ISSUED,
   TOKEN_REFRESHED,
   TOKEN_REVOKED,
   type RefreshTokenReuseDetectedV1,
   type RefreshTokenRotatedV1,
+  type RefreshTokensRevokedV1,
   type TokenIssuedV1,
   type TokenRefreshedV1,
   type TokenRevokedV1,
 } from '@authz/contracts';
+import type { EventEnvelope } from '@authz/contracts';
 import { AggregateRoot } from '../aggregate-root';
 import { DomainError } from '../errors';
 import { GrantError } from './authorization-code';
@@ -31,13 +34,37 @@ export class RefreshGrant extends AggregateRoot {
   private issued?: Issued;
   private revoked?: TokenRevokedV1;
   private rotated?: RefreshTokenRotatedV1;
+  private issuedPosition?: number;
+  private revokedByAdmin = false;
+
+  /**
+   * The grant's own events, and the admin revocations of its user (stream
+   * `revocation-<userId>`): one made after the family's first token was issued covers it.
+   */
+  static load(history: readonly EventEnvelope[], revocations: readonly EventEnvelope<unknown>[] = []): RefreshGrant {
+    const grant = new RefreshGrant().loadFromHistory(history);
+    grant.issuedPosition = history[0]?.position;
+    const origin = grant.origin;
+    if (origin === undefined) return grant;
+    grant.revokedByAdmin = revocations.some((r) => {
+      if (r.type !== REFRESH_TOKENS_REVOKED || r.position <= origin) return false;
+      const revocation = r.data as RefreshTokensRevokedV1;
+      return revocation.userId === grant.issued!.userId && (revocation.clientId === null || revocation.clientId === grant.issued!.clientId);
+    });
+    return grant;
+  }
 
   get details(): Issued | undefined {
     return this.issued;
   }
 
   get isRevoked(): boolean {
-    return this.revoked !== undefined;
+    return this.revoked !== undefined || this.revokedByAdmin;
+  }
+
+  /** The position of the family's first token: what admin revocations are compared with. */
+  get origin(): number | undefined {
+    return this.issued?.familyPosition ?? this.issuedPosition;
   }
 
   get family(): string | undefined {
@@ -60,7 +87,7 @@ export class RefreshGrant extends AggregateRoot {
     const grant = this.issued;
     if (!grant || grant.refreshToken.hash !== tokenHash) throw new GrantError('REFRESH_TOKEN_UNKNOWN', 'the refresh token is not valid');
     if (grant.clientId !== clientId) throw new GrantError('REFRESH_TOKEN_OF_ANOTHER_CLIENT', 'the refresh token was issued to another client');
-    if (this.revoked) throw new GrantError('REFRESH_TOKEN_REVOKED', 'the refresh token was revoked');
+    if (this.revoked || this.revokedByAdmin) throw new GrantError('REFRESH_TOKEN_REVOKED', 'the refresh token was revoked');
     if (new Date(grant.refreshToken.expiresAt) <= now) throw new GrantError('REFRESH_TOKEN_EXPIRED', 'the refresh token has expired');
     return grant;
   }

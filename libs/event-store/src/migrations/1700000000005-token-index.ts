@@ -10,7 +10,7 @@ export class TokenIndex1700000000005 implements MigrationInterface {
   async up(runner: QueryRunner): Promise<void> {
     await runner.query(
       `CREATE INDEX events_refresh_grants_by_user ON events ((data->>'userId'), position)
-        WHERE type = 'TokenIssued' AND data ? 'refreshToken'`,
+        WHERE type = 'TokenIssued' AND data->'refreshToken' IS NOT NULL`,
     );
   }
 

@@ -23,6 +23,7 @@ export class TokenDetailsAndAudit1700000000004 implements MigrationInterface {
         parent_pkid       text,
         issued_at         timestamptz NOT NULL,
         issued_position   bigint NOT NULL,
+        family_position   bigint NOT NULL,
         last_used_at      timestamptz,
         revoked_at        timestamptz,
         revoked_reason    text,

@@ -10,11 +10,13 @@ import {
   EVENT_STORE,
   OAUTH_SETTINGS,
   PARAMETERS_READ_MODEL,
+  REFRESH_GRANT_HISTORY,
   UNIT_OF_WORK,
   type AccessTokens,
   type EventStore,
   type OAuthSettings,
   type ParametersReadModel,
+  type RefreshGrantHistory,
   type RequestContext,
   type UnitOfWork,
 } from '../../ports';
@@ -28,9 +30,10 @@ const ATTEMPTS = 40;
 const jitter = () => sleep(Math.random() * 10);
 
 /**
- * Seed S10: a new access token on every refresh, decided from the grant's stream, not from a
- * projection. With the refreshTokenRotation parameter Enabled, each refresh token is used
- * once and answered with a successor (same expiry: rotation never lengthens a session).
+ * Seed S10: a new access token on every refresh, decided from the grant's stream and the
+ * admin revocations of its user (seed S12), never from a projection. With the
+ * refreshTokenRotation parameter Enabled, each refresh token is used once and answered with a
+ * successor (same expiry: rotation never lengthens a session).
  */
 @CommandHandler(RefreshTokenGrantCommand)
 export class RefreshTokenGrantHandler implements ICommandHandler<RefreshTokenGrantCommand> {
@@ -40,6 +43,7 @@ export class RefreshTokenGrantHandler implements ICommandHandler<RefreshTokenGra
     @Inject(ACCESS_TOKENS) private readonly tokens: AccessTokens,
     @Inject(PARAMETERS_READ_MODEL) private readonly parameters: ParametersReadModel,
     @Inject(OAUTH_SETTINGS) private readonly settings: OAuthSettings,
+    @Inject(REFRESH_GRANT_HISTORY) private readonly history: RefreshGrantHistory,
     private readonly clients: ClientAuthenticator,
   ) {}
 
@@ -58,7 +62,8 @@ export class RefreshTokenGrantHandler implements ICommandHandler<RefreshTokenGra
     try {
       return await retryOnConflict(async () => {
         const stream = streamId('grant', check.tid);
-        const grant = new RefreshGrant().loadFromHistory(await this.store.readStream(stream));
+        const loaded = await this.history.load(check.tid);
+        const grant = RefreshGrant.load(loaded.grant, loaded.revocations);
         const details = grant.usable(check.hash, clientId, new Date());
         const access = await this.tokens.mint(
           { sub: details.userId ?? clientId, client_id: clientId, scope: details.scope, tid: details.refreshToken.tid },
@@ -106,6 +111,7 @@ export class RefreshTokenGrantHandler implements ICommandHandler<RefreshTokenGra
           refreshToken: { tid: successor.tid, hash: successor.hash, expiresAt: details.refreshToken.expiresAt },
           family: grant.family,
           parentTid: check.tid,
+          familyPosition: grant.origin,
         });
         try {
           await this.uow.run(async (tx) => {

@@ -1,0 +1,62 @@
+import {
+  REFRESH_TOKEN_ROTATED,
+  REFRESH_TOKENS_REVOKED,
+  TOKEN_ISSUED,
+  TOKEN_REVOKED,
+  streamId,
+  type EventEnvelope,
+} from '@authz/contracts';
+import type { RefreshGrantHistory, Transaction } from '@authz/application';
+import { managerOf, type Database } from './database';
+import { toEnvelope, type EventRow } from './postgres-event-store';
+
+const COLUMNS = `position, event_id, stream_id, stream_version, type, schema_version, occurred_at,
+  node_id, correlation_id, actor, data`;
+
+// The partial index events_refresh_grants_by_user is used only when a query repeats its predicate.
+const REFRESH_GRANT = `i.type = '${TOKEN_ISSUED}' AND i.data->'refreshToken' IS NOT NULL`;
+
+/**
+ * The event-store queries behind refresh grants and admin revocation. They read v1 payloads
+ * in SQL: a new TokenIssued schema must keep these fields or change these queries.
+ */
+export class PostgresRefreshGrantHistory implements RefreshGrantHistory {
+  constructor(private readonly db: Database) {}
+
+  /** One round trip: the grant's stream, and the revocation stream of the user it names. */
+  async load(tid: string): Promise<{ grant: EventEnvelope[]; revocations: EventEnvelope[] }> {
+    const rows = await this.db.query<EventRow & { is_grant: boolean }>(
+      `WITH grant_events AS (SELECT ${COLUMNS} FROM events WHERE stream_id = $1)
+       SELECT *, true AS is_grant FROM grant_events
+       UNION ALL
+       SELECT ${COLUMNS}, false AS is_grant FROM events
+        WHERE stream_id = 'revocation-' || (SELECT data->>'userId' FROM grant_events WHERE stream_version = 1)
+       ORDER BY position`,
+      [streamId('grant', tid)],
+    );
+    const grant = rows.filter((r) => r.is_grant).sort((a, b) => a.stream_version - b.stream_version);
+    return { grant: grant.map(toEnvelope), revocations: rows.filter((r) => !r.is_grant).map(toEnvelope) };
+  }
+
+  async countLive(userId: string, clientId: string | null, tx?: Transaction): Promise<number> {
+    const sql = `
+      SELECT count(*)::int AS live FROM events i
+       WHERE ${REFRESH_GRANT} AND i.data->>'userId' = $1
+         AND ($2::text IS NULL OR i.data->>'clientId' = $2::text)
+         AND (i.data->'refreshToken'->>'expiresAt')::timestamptz > now()
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = i.stream_id AND e.type IN ('${TOKEN_REVOKED}', '${REFRESH_TOKEN_ROTATED}'))
+         AND NOT EXISTS (
+           SELECT 1 FROM events r
+            WHERE r.stream_id = $3 AND r.type = '${REFRESH_TOKENS_REVOKED}'
+              AND r.position > coalesce((i.data->>'familyPosition')::bigint, i.position)
+              AND (r.data->>'clientId' IS NULL OR r.data->>'clientId' = i.data->>'clientId'))`;
+    const params = [userId, clientId, streamId('revocation', userId)];
+    const [row] = tx ? await managerOf(tx).query(sql, params) : await this.db.query<{ live: number }>(sql, params);
+    return Number(row.live);
+  }
+
+  async hasGrants(userId: string): Promise<boolean> {
+    const rows = await this.db.query(`SELECT 1 FROM events i WHERE ${REFRESH_GRANT} AND i.data->>'userId' = $1 LIMIT 1`, [userId]);
+    return rows.length > 0;
+  }
+}

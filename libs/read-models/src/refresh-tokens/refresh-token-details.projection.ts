@@ -1,0 +1,125 @@
+import type { EntityManager } from 'typeorm';
+import {
+  REFRESH_TOKEN_ROTATED,
+  REFRESH_TOKENS_PURGED,
+  REFRESH_TOKENS_REVOKED,
+  TOKEN_ISSUED,
+  TOKEN_REFRESHED,
+  TOKEN_REVOKED,
+  type EventEnvelope,
+  type RefreshTokenRotatedV1,
+  type RefreshTokensPurgedV1,
+  type RefreshTokensRevokedV1,
+  type TokenIssuedV1,
+  type TokenRefreshedV1,
+  type TokenRevokedV1,
+} from '@authz/contracts';
+import type { Projection } from '../projection';
+
+/**
+ * Grants and revocations come from different topics, applied in concurrent transactions: a
+ * token inserted while a revocation that covers it is uncommitted would miss it, and the
+ * revocation's update would miss the token. Both take this lock (one key: no deadlock).
+ */
+const REVOCATION_LOCK = 0x52544431;
+
+/**
+ * Seed S11's `refreshtokendetails`: one row per refresh token, keyed by its tid, holding its
+ * hash (never the token). Events of one grant arrive in order; events of different streams
+ * (a grant, its user's admin revocations, the purge) may not, so each rule holds whichever
+ * comes first: a token projected after a revocation that covers it is stored revoked.
+ */
+export class RefreshTokenDetailsProjection implements Projection {
+  readonly name = 'refreshtokendetails';
+  readonly categories = ['grant', 'revocation', 'maintenance'] as const;
+
+  async apply(manager: EntityManager, event: EventEnvelope): Promise<void> {
+    switch (event.type) {
+      case TOKEN_ISSUED:
+        return this.issued(manager, event as EventEnvelope<TokenIssuedV1>);
+      case TOKEN_REFRESHED: {
+        const { tid } = event.data as TokenRefreshedV1;
+        await manager.query('UPDATE refreshtokendetails SET last_used_at = $2 WHERE pkid = $1', [tid, event.occurredAt]);
+        return;
+      }
+      case REFRESH_TOKEN_ROTATED: {
+        const { tid } = event.data as RefreshTokenRotatedV1;
+        await manager.query(
+          `UPDATE refreshtokendetails SET last_used_at = $2, state = CASE WHEN state = 'active' THEN 'rotated' ELSE state END WHERE pkid = $1`,
+          [tid, event.occurredAt],
+        );
+        return;
+      }
+      case TOKEN_REVOKED: {
+        const { tid, reason } = event.data as TokenRevokedV1;
+        await manager.query(
+          `UPDATE refreshtokendetails SET state = 'revoked', revoked_at = $2, revoked_reason = $3 WHERE pkid = $1 AND state <> 'revoked'`,
+          [tid, event.occurredAt, reason],
+        );
+        return;
+      }
+      case REFRESH_TOKENS_REVOKED:
+        return this.revokedByAdmin(manager, event as EventEnvelope<RefreshTokensRevokedV1>);
+      case REFRESH_TOKENS_PURGED: {
+        // Live, the purge job deleted these rows already; in a rebuild, this deletes them again.
+        const { through } = event.data as RefreshTokensPurgedV1;
+        if (through) await manager.query('DELETE FROM refreshtokendetails WHERE validity <= $1', [through]);
+        return;
+      }
+    }
+  }
+
+  async clear(manager: EntityManager): Promise<void> {
+    await manager.query('DELETE FROM refreshtokendetails');
+    await manager.query('DELETE FROM refresh_token_revocations');
+  }
+
+  private async issued(manager: EntityManager, event: EventEnvelope<TokenIssuedV1>): Promise<void> {
+    const token = event.data;
+    if (!token.refreshToken) return;
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [REVOCATION_LOCK]);
+    const familyPosition = token.familyPosition ?? event.position;
+    await manager.query(
+      `INSERT INTO refreshtokendetails (pkid, refreshtokenindex, userid, clientid, validity, state, scope, grant_type, family,
+                                        parent_pkid, issued_at, issued_position, family_position, node_id, revoked_at, revoked_reason)
+       SELECT $1, $2, $3, $4, $5, CASE WHEN r.position IS NULL THEN 'active' ELSE 'revoked' END, $6, $7, $8, $9, $10, $11, $12, $13,
+              r.occurred_at, CASE WHEN r.position IS NULL THEN NULL ELSE 'admin' END
+         FROM (SELECT 1) AS one
+         LEFT JOIN LATERAL (
+           SELECT position, occurred_at FROM refresh_token_revocations
+            WHERE userid = $3 AND position > $12 AND (clientid IS NULL OR clientid = $4)
+            ORDER BY position LIMIT 1) r ON true
+       ON CONFLICT (pkid) DO NOTHING`,
+      [
+        token.refreshToken.tid,
+        token.refreshToken.hash,
+        token.userId,
+        token.clientId,
+        token.refreshToken.expiresAt,
+        token.scope,
+        token.grantType,
+        token.family ?? token.refreshToken.tid,
+        token.parentTid ?? null,
+        event.occurredAt,
+        event.position,
+        familyPosition,
+        event.nodeId,
+      ],
+    );
+  }
+
+  private async revokedByAdmin(manager: EntityManager, event: EventEnvelope<RefreshTokensRevokedV1>): Promise<void> {
+    const { userId, clientId } = event.data;
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [REVOCATION_LOCK]);
+    await manager.query(
+      `INSERT INTO refresh_token_revocations (position, userid, clientid, occurred_at, actor) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (position) DO NOTHING`,
+      [event.position, userId, clientId, event.occurredAt, event.actor],
+    );
+    await manager.query(
+      `UPDATE refreshtokendetails SET state = 'revoked', revoked_at = $3, revoked_reason = 'admin'
+        WHERE userid = $1 AND ($2::text IS NULL OR clientid = $2::text) AND family_position < $4 AND state <> 'revoked'`,
+      [userId, clientId, event.occurredAt, event.position],
+    );
+  }
+}

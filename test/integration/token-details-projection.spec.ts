@@ -1,0 +1,131 @@
+import {
+  REFRESH_TOKEN_ROTATED,
+  REFRESH_TOKENS_PURGED,
+  REFRESH_TOKENS_REVOKED,
+  TOKEN_ISSUED,
+  TOKEN_REFRESHED,
+  TOKEN_REVOKED,
+  newEvent,
+  type EventEnvelope,
+  type TokenIssuedV1,
+} from '@authz/contracts';
+import { InProcessTransport } from '@authz/messaging';
+import { AuditProjection, PostgresRefreshTokenDetailsReadModel, ProjectionRunner, RefreshTokenDetailsProjection } from '@authz/read-models';
+import { PostgresRefreshGrantHistory } from '@authz/event-store';
+import { context, realStore } from '../support/runtime';
+
+const DAY = 86_400_000;
+
+function issued(tid: string, userId: string, clientId: string, over: Partial<TokenIssuedV1> = {}, expiresIn = DAY): TokenIssuedV1 {
+  const expiresAt = new Date(Date.now() + expiresIn).toISOString();
+  return {
+    grantType: 'authorization_code', clientId, userId, scope: 'openid', accessToken: { jti: `jti-${tid}`, expiresAt },
+    refreshToken: { tid, hash: `hash-${tid}`, expiresAt }, ...over,
+  };
+}
+
+/** The refreshtokendetails and audit projections against the real PostgreSQL, in any delivery order. */
+describe('refreshtokendetails and audit projections', () => {
+  let env: Awaited<ReturnType<typeof realStore>>;
+  let runner: ProjectionRunner;
+  const details = new RefreshTokenDetailsProjection();
+  const audit = new AuditProjection();
+  const rows = async () =>
+    (await env.db.query<{ pkid: string; state: string; revoked_reason: string | null; last_used_at: Date | null }>(
+      'SELECT pkid, state, revoked_reason, last_used_at FROM refreshtokendetails ORDER BY pkid',
+    )).map((r) => [r.pkid, r.state, r.revoked_reason, r.last_used_at !== null]);
+
+  beforeAll(async () => {
+    env = await realStore();
+    runner = new ProjectionRunner(env.db, env.store, new InProcessTransport(), [details, audit], 'it');
+  });
+
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  const append = async (stream: string, data: unknown, type: string) => {
+    const version = (await env.store.readStream(stream)).length;
+    return (await env.store.append(stream, version, [newEvent(type, data)], context))[0];
+  };
+
+  it('builds one row per refresh token, applies every token event, and holds whichever of issue and admin revocation comes first', async () => {
+    const events: EventEnvelope[] = [];
+    events.push(await append('grant-t1', issued('t1', 'dave', 'phone'), TOKEN_ISSUED));
+    events.push(await append('grant-t2', issued('t2', 'dave', 'desk'), TOKEN_ISSUED));
+    events.push(await append('grant-t3', issued('t3', 'erin', 'phone'), TOKEN_ISSUED));
+    events.push(await append('grant-a1', { ...issued('x', 'dave', 'phone'), refreshToken: undefined, accessToken: { jti: 'a1', expiresAt: new Date().toISOString() } }, TOKEN_ISSUED));
+    events.push(await append('grant-t1', { clientId: 'phone', userId: 'dave', tid: 't1', accessToken: { jti: 'j2', expiresAt: new Date().toISOString() } }, TOKEN_REFRESHED));
+    events.push(await append('grant-t3', { clientId: 'phone', userId: 'erin', tid: 't3', reason: 'client_request' }, TOKEN_REVOKED));
+    events.push(await append('revocation-dave', { userId: 'dave', clientId: 'phone', count: 1 }, REFRESH_TOKENS_REVOKED));
+    // Issued after the revocation, and a successor whose family began before it.
+    events.push(await append('grant-t4', issued('t4', 'dave', 'phone'), TOKEN_ISSUED));
+    events.push(await append('grant-t5', issued('t5', 'dave', 'phone', { family: 't1', parentTid: 't1', familyPosition: events[0].position }), TOKEN_ISSUED));
+    events.push(await append('grant-t4', { clientId: 'phone', userId: 'dave', tid: 't4', family: 't4', rotatedAt: new Date().toISOString(), successor: { tid: 't6', hash: 'h6', expiresAt: new Date().toISOString() } }, REFRESH_TOKEN_ROTATED));
+
+    const expected = [
+      ['t1', 'revoked', 'admin', true],
+      ['t2', 'active', null, false],
+      ['t3', 'revoked', 'client_request', false],
+      ['t4', 'rotated', null, true],
+      ['t5', 'revoked', 'admin', false],
+    ];
+    // The revocation stream first, then the grants (another topic, another order).
+    const revocationFirst = [...events.filter((e) => e.streamId.startsWith('revocation-')), ...events.filter((e) => !e.streamId.startsWith('revocation-'))];
+    await runner.handleBatch(details, revocationFirst);
+    expect(await rows()).toEqual(expected);
+    // Redelivered: no second effect.
+    expect(await runner.handleBatch(details, events)).toBe(0);
+    // From the store, in position order: the same rows.
+    await runner.rebuild(details);
+    expect(await rows()).toEqual(expected);
+  });
+
+  it('counts live tokens from the event store, as admin revocation answers them', async () => {
+    const history = new PostgresRefreshGrantHistory(env.db);
+    // t1 and t5 revoked by admin, t3 revoked, t4 rotated: t2 on desk is dave's only live token.
+    expect(await history.countLive('dave', null)).toBe(1);
+    expect(await history.countLive('dave', 'phone')).toBe(0);
+    expect(await history.countLive('erin', null)).toBe(0);
+    expect(await history.hasGrants('erin')).toBe(true);
+    expect(await history.hasGrants('nobody')).toBe(false);
+    const loaded = await history.load('t1');
+    expect(loaded.grant.map((e) => e.type)).toEqual([TOKEN_ISSUED, TOKEN_REFRESHED]);
+    expect(loaded.revocations.map((e) => e.type)).toEqual([REFRESH_TOKENS_REVOKED]);
+  });
+
+  it('lists rows newest first with filters, and pages by cursor', async () => {
+    const model = new PostgresRefreshTokenDetailsReadModel(env.db);
+    const first = await model.list({ userId: 'dave' }, undefined, 2);
+    expect(first.items.map((r) => r.pkid)).toEqual(['t5', 't4']);
+    const second = await model.list({ userId: 'dave' }, first.next!, 2);
+    expect(second.items.map((r) => r.pkid)).toEqual(['t2', 't1']);
+    expect(second.next).toBeNull();
+    expect((await model.list({ userId: 'dave', clientId: 'desk', state: 'active' }, undefined, 10)).items.map((r) => r.pkid)).toEqual(['t2']);
+    expect((await model.list({ state: 'revoked' }, undefined, 10)).items.map((r) => r.pkid)).toEqual(['t5', 't3', 't1']);
+  });
+
+  it('shows an expired token as expired, and a purge run deletes what it deleted live again on a rebuild', async () => {
+    await append('grant-old', issued('old', 'erin', 'phone', {}, -DAY), TOKEN_ISSUED);
+    await runner.rebuild(details);
+    const model = new PostgresRefreshTokenDetailsReadModel(env.db);
+    expect((await model.list({ state: 'expired' }, undefined, 10)).items.map((r) => [r.pkid, r.state])).toEqual([['old', 'expired']]);
+    const [row] = await env.db.query<{ validity: Date }>(`SELECT validity FROM refreshtokendetails WHERE pkid = 'old'`);
+    await append('maintenance-purge', { cutoff: new Date().toISOString(), through: new Date(row.validity).toISOString(), count: 1, batches: 1, capped: false, durationMs: 1, trigger: 'manual' }, REFRESH_TOKENS_PURGED);
+    await runner.rebuild(details);
+    expect((await model.list({ userId: 'erin' }, undefined, 10)).items.map((r) => r.pkid)).toEqual(['t3']);
+  });
+
+  it('writes one audit row per event, in commit order, with who and what but never a token', async () => {
+    await runner.rebuild(audit);
+    const [{ events }] = await env.db.query<{ events: string }>('SELECT count(*) AS events FROM events');
+    const entries = await env.db.query<{ seq: string; type: string; user_id: string; client_id: string; token_id: string; summary: string; actor: string }>(
+      'SELECT * FROM audit_events ORDER BY seq',
+    );
+    expect(entries).toHaveLength(Number(events));
+    const revocation = entries.find((e) => e.type === REFRESH_TOKENS_REVOKED)!;
+    expect(revocation).toMatchObject({ user_id: 'dave', client_id: 'phone', actor: 'user:test', summary: 'admin revoked 1 refresh token of user dave on client phone' });
+    expect(entries.find((e) => e.type === TOKEN_REVOKED)).toMatchObject({ token_id: 't3', summary: 'refresh token t3 of user erin revoked (client_request)' });
+    expect(JSON.stringify(entries)).not.toContain('hash-');
+  });
+});
