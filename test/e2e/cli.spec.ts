@@ -169,7 +169,7 @@ describe('authz CLI against an embedded server', () => {
       // The password arrived without its line break: the account authenticates (403, not 401).
       expect((await api(`${node.url}/admin/parameters`, { auth: basic('reader', 'reader-password-1') })).status).toBe(403);
 
-      const asReader = await authz(['--user', 'reader', '--password-file', passwordFile(), 'params', 'get']);
+      const asReader = await authz(['--admin-user', 'reader', '--password-file', passwordFile(), 'params', 'get']);
       expect(asReader.code).toBe(4);
       expect(asReader.stdout).toBe('');
       expect(asReader.stderr).toContain('"reader" is not allowed to do this: this needs the role: admin');

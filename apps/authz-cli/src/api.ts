@@ -142,7 +142,7 @@ export class ApiClient {
         : new CliError(
             `authentication required: ${message}`,
             EXIT.auth,
-            'give --user and --password-file (or AUTHZ_ADMIN_USER and AUTHZ_ADMIN_PASSWORD)',
+            'give --admin-user and --password-file (or AUTHZ_ADMIN_USER and AUTHZ_ADMIN_PASSWORD)',
           );
     }
     if (response.status === 403) {

@@ -107,7 +107,7 @@ describe('connection', () => {
     const local = await resolveCredentials({}, io({}, cwd), new URL('http://127.0.0.1:8080/'));
     expect(local).toMatchObject({ user: 'admin', password: 'generated' });
     expect(await resolveCredentials({}, io({}, cwd), new URL('https://authz.example/'))).toBeUndefined();
-    expect(await resolveCredentials({ user: 'ops' }, io({}, cwd), new URL('http://127.0.0.1:8080/'))).toBeUndefined();
+    expect(await resolveCredentials({ adminUser: 'ops' }, io({}, cwd), new URL('http://127.0.0.1:8080/'))).toBeUndefined();
   });
 
   it('prefers options to the environment, and a file to AUTHZ_ADMIN_PASSWORD', async () => {
@@ -116,7 +116,7 @@ describe('connection', () => {
     const env = { AUTHZ_ADMIN_USER: 'ops', AUTHZ_ADMIN_PASSWORD: 'from-env' };
     const url = new URL('http://127.0.0.1:8080/');
     expect(await resolveCredentials({}, io(env, cwd), url)).toMatchObject({ user: 'ops', password: 'from-env' });
-    expect(await resolveCredentials({ user: 'x', passwordFile: 'pw' }, io(env, cwd), url)).toMatchObject({ user: 'x', password: 'from-file' });
+    expect(await resolveCredentials({ adminUser: 'x', passwordFile: 'pw' }, io(env, cwd), url)).toMatchObject({ user: 'x', password: 'from-file' });
     expect(await resolveCredentials({ password: 'p' }, io(env, cwd), url)).toMatchObject({ user: 'ops', password: 'p' });
     await expect(resolveCredentials({ passwordFile: 'missing' }, io(env, cwd), url)).rejects.toThrow(/cannot read/);
   });

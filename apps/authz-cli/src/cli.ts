@@ -46,7 +46,7 @@ export function buildProgram(io: Io): Command {
     .version(version(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
     .addOption(new Option('--url <url>', `the server (default: $AUTHZ_URL or ${DEFAULT_URL})`))
-    .addOption(new Option('-u, --user <name>', 'admin account (default: $AUTHZ_ADMIN_USER or admin)'))
+    .addOption(new Option('-u, --admin-user <name>', 'admin account (default: $AUTHZ_ADMIN_USER or admin)'))
     .addOption(new Option('--password <password>', 'its password (visible to other local users: prefer --password-file)'))
     .addOption(new Option('--password-file <path>', 'a file holding the password (default: $AUTHZ_ADMIN_PASSWORD_FILE)'))
     .addOption(new Option('--timeout <seconds>', 'how long to wait for the server').argParser(seconds).default(DEFAULT_TIMEOUT_SECONDS))

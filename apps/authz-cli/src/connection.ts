@@ -10,7 +10,7 @@ export const DEFAULT_TIMEOUT_SECONDS = 30;
 /** The options every command accepts (declared on the program, see cli.ts). */
 export interface GlobalOptions {
   url?: string;
-  user?: string;
+  adminUser?: string;
   password?: string;
   passwordFile?: string;
   timeout?: number;
@@ -43,7 +43,7 @@ export function resolveUrl(option: string | undefined, env: Io['env']): URL {
     throw usageError(`the server URL must be http:// or https://, not "${text}"`);
   }
   if (url.username || url.password) {
-    throw usageError('put the credentials in --user and --password-file (or AUTHZ_ADMIN_USER and AUTHZ_ADMIN_PASSWORD), not in the URL');
+    throw usageError('put the credentials in --admin-user and --password-file (or AUTHZ_ADMIN_USER and AUTHZ_ADMIN_PASSWORD), not in the URL');
   }
   url.search = '';
   url.hash = '';
@@ -75,7 +75,7 @@ function readPasswordFile(io: Io, path: string, what: string): string {
 
 /**
  * The admin credentials, first found wins:
- *  user:     --user, AUTHZ_ADMIN_USER, else "admin";
+ *  user:     --admin-user, AUTHZ_ADMIN_USER, else "admin";
  *  password: --password, --password-file, AUTHZ_ADMIN_PASSWORD, AUTHZ_ADMIN_PASSWORD_FILE,
  *            then for "admin" on this machine the embedded server's generated
  *            $AUTHZ_DATA_DIR/admin-password (default ./.authz-data/admin-password),
@@ -84,7 +84,7 @@ function readPasswordFile(io: Io, path: string, what: string): string {
  */
 export async function resolveCredentials(options: GlobalOptions, io: Io, baseUrl: URL): Promise<Credentials | undefined> {
   const { env } = io;
-  const user = options.user ?? (env.AUTHZ_ADMIN_USER || 'admin');
+  const user = options.adminUser ?? (env.AUTHZ_ADMIN_USER || 'admin');
   if (options.password !== undefined) {
     if (!options.password) throw usageError('--password is empty');
     return { user, password: options.password, source: '--password' };
