@@ -32,7 +32,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { JWT_RESOURCE, OPAQUE_RESOURCE, PUBLIC_CLIENT, PUBLIC_SCOPE, SERVICE_CLIENT, SERVICE_SCOPE } from './support/oidc-provider';
+import { JWT_RESOURCE, OPAQUE_RESOURCE, PUBLIC_CLIENT, PUBLIC_SCOPE, ROTATING_CLIENT, SERVICE_CLIENT, SERVICE_SCOPE } from './support/oidc-provider';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ADMIN_URL = process.env.AUTHZ_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -43,7 +43,7 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 2);
 const INTROSPECT_TOKENS = Number(process.env.BENCH_INTROSPECT_TOKENS ?? 256);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
-const SCENARIOS = ['client_credentials', 'refresh_token', 'introspect'] as const;
+const SCENARIOS = ['client_credentials', 'refresh_token', 'refresh_token_rotation', 'introspect'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 const SELECTED = (process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim()) ?? [...SCENARIOS]) as ScenarioName[];
 for (const name of SELECTED) if (!SCENARIOS.includes(name)) throw new Error(`BENCH_SCENARIOS: no scenario ${name} (${SCENARIOS.join(', ')})`);
@@ -214,7 +214,7 @@ interface Scenario {
   /** The form body of the n-th request of a worker. */
   body: (worker: number, n: number) => string;
   /** Whether a 200 answer is a success (carries a token, or an active introspection). */
-  ok: (text: string) => boolean;
+  ok: (text: string, worker: number) => boolean;
 }
 
 interface Measurement {
@@ -295,7 +295,7 @@ class ClosedLoop {
         let outcome: string;
         try {
           const { status, text } = await this.send(this.scenario.body(w, n));
-          outcome = status === 200 ? (this.scenario.ok(text) ? 'ok' : '200 without a token') : `HTTP ${status}`;
+          outcome = status === 200 ? (this.scenario.ok(text, w) ? 'ok' : '200 without a token') : `HTTP ${status}`;
           if (outcome !== 'ok' && !this.reported) {
             this.reported = true;
             log(`${this.server.name}: first failure: ${status} ${text.slice(0, 300)}`);
@@ -363,11 +363,11 @@ class ClosedLoop {
 // ---------------------------------------------------------------------------------------------
 // authz
 
-async function adminSql<T = unknown>(url: string, sql: string): Promise<T[]> {
+async function adminSql<T = unknown>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query(sql)).rows as T[];
+    return (await client.query(sql, params)).rows as T[];
   } finally {
     await client.end();
   }
@@ -404,7 +404,9 @@ interface AuthzSetup {
   databaseUrl: string;
   service: { clientId: string; clientSecret: string };
   refreshTokens: string[];
+  rotatingTokens: string[];
   parameters: Record<string, unknown>;
+  admin: string;
 }
 
 async function startAuthz(name: string): Promise<AuthzSetup> {
@@ -461,7 +463,9 @@ async function startAuthz(name: string): Promise<AuthzSetup> {
     // One refresh token per worker, as many devices would hold: each is its own grant stream.
     const refreshTokens: string[] = [];
     for (let i = 0; i < CONCURRENCY; i++) refreshTokens.push(await authzRefreshToken(server.url));
-    return { server, databaseUrl: databaseUrl.toString(), service: { clientId: SERVICE_CLIENT, clientSecret: service.body.clientSecret }, refreshTokens, parameters };
+    const rotatingTokens: string[] = [];
+    if (SELECTED.includes('refresh_token_rotation')) for (let i = 0; i < CONCURRENCY; i++) rotatingTokens.push(await authzRefreshToken(server.url));
+    return { server, databaseUrl: databaseUrl.toString(), service: { clientId: SERVICE_CLIENT, clientSecret: service.body.clientSecret }, refreshTokens, rotatingTokens, parameters, admin };
   } catch (error) {
     await server.stop();
     throw error;
@@ -472,7 +476,7 @@ async function startAuthz(name: string): Promise<AuthzSetup> {
 // node-oidc-provider
 
 /** Authorization code flow through oidc-provider's devInteractions (login, then consent), with a cookie jar. */
-async function oidcRefreshToken(url: string): Promise<string> {
+async function oidcRefreshToken(url: string, clientId = PUBLIC_CLIENT): Promise<string> {
   const jar = new Map<string, string>();
   const go = async (target: string, form?: Record<string, string>) => {
     const headers: Record<string, string> = { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') };
@@ -488,7 +492,7 @@ async function oidcRefreshToken(url: string): Promise<string> {
     return { status: response.status, location: response.headers.get('location'), text: await response.text() };
   };
   const { verifier, challenge } = pkce();
-  const params = { client_id: PUBLIC_CLIENT, response_type: 'code', redirect_uri: REDIRECT, scope: PUBLIC_SCOPE, resource: JWT_RESOURCE, state: randomBytes(8).toString('hex'), code_challenge: challenge, code_challenge_method: 'S256' };
+  const params = { client_id: clientId, response_type: 'code', redirect_uri: REDIRECT, scope: PUBLIC_SCOPE, resource: JWT_RESOURCE, state: randomBytes(8).toString('hex'), code_challenge: challenge, code_challenge_method: 'S256' };
   let answer = await go(`${url}/auth?${new URLSearchParams(params)}`);
   let code: string | null = null;
   for (let step = 0; step < 12 && !code; step++) {
@@ -510,13 +514,13 @@ async function oidcRefreshToken(url: string): Promise<string> {
   const tokens = await expectStatus(
     'oidc-provider code exchange',
     200,
-    call(`${url}/token`, { form: { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier, client_id: PUBLIC_CLIENT } }),
+    call(`${url}/token`, { form: { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier, client_id: clientId } }),
   );
   if (!tokens.body.refresh_token) throw new Error(`oidc-provider code exchange: no refresh token in ${JSON.stringify(tokens.body)}`);
   return tokens.body.refresh_token;
 }
 
-async function startOidcProvider(): Promise<{ server: Server; secret: string; refreshTokens: string[] }> {
+async function startOidcProvider(): Promise<{ server: Server; secret: string; refreshTokens: string[]; rotatingTokens: string[] }> {
   const port = await freePort();
   const secret = randomBytes(32).toString('base64url');
   const server = await startServer(
@@ -529,7 +533,9 @@ async function startOidcProvider(): Promise<{ server: Server; secret: string; re
   try {
     const refreshTokens: string[] = [];
     for (let i = 0; i < CONCURRENCY; i++) refreshTokens.push(await oidcRefreshToken(server.url));
-    return { server, secret, refreshTokens };
+    const rotatingTokens: string[] = [];
+    if (SELECTED.includes('refresh_token_rotation')) for (let i = 0; i < CONCURRENCY; i++) rotatingTokens.push(await oidcRefreshToken(server.url, ROTATING_CLIENT));
+    return { server, secret, refreshTokens, rotatingTokens };
   } catch (error) {
     await server.stop();
     throw error;
@@ -629,6 +635,22 @@ async function main() {
         const bodies = tokens.map((t) => new URLSearchParams({ grant_type: 'refresh_token', refresh_token: t, client_id: PUBLIC_CLIENT }).toString());
         return { path: side === 'authz' ? '/oauth/token' : '/token', headers: {}, body: (w) => bodies[w % bodies.length], ok: hasToken };
       },
+      // Each worker holds one token and replaces it with the successor every answer brings.
+      refresh_token_rotation: (side) => {
+        const current = [...(side === 'authz' ? authz.rotatingTokens : oidc!.rotatingTokens)];
+        const clientId = side === 'authz' ? PUBLIC_CLIENT : ROTATING_CLIENT;
+        return {
+          path: side === 'authz' ? '/oauth/token' : '/token',
+          headers: {},
+          body: (w) => new URLSearchParams({ grant_type: 'refresh_token', refresh_token: current[w % current.length], client_id: clientId }).toString(),
+          ok: (text, w) => {
+            const successor = /"refresh_token":"([^"]+)"/.exec(text)?.[1];
+            if (!successor || successor === current[w % current.length] || !hasToken(text)) return false;
+            current[w % current.length] = successor;
+            return true;
+          },
+        };
+      },
       introspect: (side, pool) => {
         const bodies = pool.map((t) => `token=${encodeURIComponent(t)}`);
         let next = 0;
@@ -644,8 +666,34 @@ async function main() {
     const position = async () => Number((await adminSql<{ p: string }>(authz.databaseUrl, 'SELECT coalesce(max(position), 0) AS p FROM events'))[0].p);
     const backlog = async () => Number((await adminSql<{ n: string }>(authz.databaseUrl, 'SELECT count(*) AS n FROM outbox'))[0].n);
 
+    const setRotation = async (value: 'Enabled' | 'Disabled') => {
+      await expectStatus('set refreshTokenRotation', 200, call(`${authz.server.url}/admin/parameters`, { method: 'PUT', auth: authz.admin, json: { refreshTokenRotation: value } }));
+      for (const deadline = Date.now() + 30_000; (await call(`${authz.server.url}/admin/parameters`, { auth: authz.admin })).body.refreshTokenRotation !== value; await sleep(100)) {
+        if (Date.now() > deadline) throw new Error(`refreshTokenRotation never became ${value}`);
+      }
+      // The token endpoint reads the parameters through a one-second cache.
+      await sleep(1_500);
+    };
+    /**
+     * From the append of an event to its audit row (relay, Kafka, projection): every event of
+     * the run, once the audit projection has them all.
+     */
+    const projectionLag = async (from: number, to: number) => {
+      const count = async () => Number((await adminSql<{ n: string }>(authz.databaseUrl, 'SELECT count(*) AS n FROM audit_events WHERE position > $1 AND position <= $2', [from, to]))[0].n);
+      for (const deadline = Date.now() + 60_000; (await count()) < to - from && Date.now() < deadline; ) await sleep(200);
+      const [lag] = await adminSql<{ events: string; p50: number; p99: number; max: number }>(
+        authz.databaseUrl,
+        `SELECT count(*) AS events,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, max(ms) AS max
+           FROM (SELECT extract(epoch FROM recorded_at - occurred_at) * 1000 AS ms FROM audit_events WHERE position > $1 AND position <= $2) lags`,
+        [from, to],
+      );
+      return { events: Number(lag.events), p50Ms: round(Number(lag.p50)), p99Ms: round(Number(lag.p99)), maxMs: round(Number(lag.max)) };
+    };
+
     const results = [];
     for (const scenarioName of SELECTED) {
+      if (scenarioName === 'refresh_token_rotation') await setRotation('Enabled');
       let authzPool: string[] = [];
       let oidcPool: string[] = [];
       if (scenarioName === 'introspect') {
@@ -676,10 +724,15 @@ async function main() {
       }
       const authzResult = authzLoop.result();
       const oidcResult = oidcLoop.result();
-      authzResult.eventsAppended = (await position()) - before;
+      const after = await position();
+      authzResult.eventsAppended = after - before;
       const drainStarted = performance.now();
       while ((await backlog()) > 0 && performance.now() - drainStarted < 60_000) await sleep(100);
       authzResult.outbox = { mostRowsAfterASlice: outboxMax, rowsLeft: await backlog() };
+      const lag = await projectionLag(before, after);
+      authzResult.projectionLag = lag;
+      log(`${scenarioName}: projection lag (append → audit row) p50 ${lag.p50Ms} ms, p99 ${lag.p99Ms} ms over ${lag.events} events`);
+      if (scenarioName === 'refresh_token_rotation') await setRotation('Disabled');
       for (const [side, result] of [['authz', authzResult], ['oidc-provider', oidcResult]] as const) {
         log(`${scenarioName}: ${side} ${result.requestsPerSecond}/s p50 ${result.latencyMs.p50} ms p99 ${result.latencyMs.p99} ms, ${result.serverCpuMicrosPerRequest} µs CPU/request`);
       }
@@ -736,6 +789,7 @@ async function main() {
           },
           scenarios: {
             client_credentials: 'POST token endpoint, grant_type=client_credentials, client_secret_basic',
+            refresh_token_rotation: `POST token endpoint, grant_type=refresh_token, rotation on (authz: refreshTokenRotation Enabled; oidc-provider: rotateRefreshToken for ${ROTATING_CLIENT}); each worker presents its current token and keeps the successor`,
             refresh_token: `POST token endpoint, grant_type=refresh_token, public client, rotation off; one refresh token per worker (${CONCURRENCY}), each from an authorization code flow with PKCE through the server's own login page`,
             introspect: `POST introspection endpoint with client_secret_basic, cycling through ${INTROSPECT_TOKENS} distinct client_credentials access tokens`,
           },

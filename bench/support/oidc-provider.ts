@@ -11,6 +11,8 @@
  *  - `bench-service`: confidential, client_secret_basic, client_credentials; it also introspects;
  *  - `chat-app`: public (PKCE), authorization_code + refresh_token; refresh tokens are issued
  *    without offline_access and never rotated (rotateRefreshToken: false), as authz with rotation off;
+ *  - `chat-app-rotating`: the same, with single-use refresh tokens (rotateRefreshToken for it
+ *    only), as authz with the refreshTokenRotation parameter Enabled;
  *  - the login and consent pages are the library's devInteractions (any login name is accepted);
  *  - state lives in memory: the default MemoryAdapter, nothing is written to disk.
  * A second resource, OPAQUE_RESOURCE, issues opaque access tokens: oidc-provider introspects only
@@ -24,6 +26,7 @@ export const JWT_RESOURCE = 'urn:authz-bench:api';
 export const OPAQUE_RESOURCE = 'urn:authz-bench:opaque-api';
 export const SERVICE_CLIENT = 'bench-service';
 export const PUBLIC_CLIENT = 'chat-app';
+export const ROTATING_CLIENT = 'chat-app-rotating';
 export const SERVICE_SCOPE = 'vm.read';
 export const PUBLIC_SCOPE = 'chat';
 const ACCESS_TOKEN_TTL = 60 * 60;
@@ -53,14 +56,14 @@ async function main(): Promise<void> {
         redirect_uris: [],
         scope: SERVICE_SCOPE,
       },
-      {
-        client_id: PUBLIC_CLIENT,
+      ...[PUBLIC_CLIENT, ROTATING_CLIENT].map((clientId) => ({
+        client_id: clientId,
         token_endpoint_auth_method: 'none',
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         redirect_uris: [redirectUri],
         scope: PUBLIC_SCOPE,
-      },
+      })),
     ],
     jwks: { keys: [signingKey] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
@@ -81,7 +84,7 @@ async function main(): Promise<void> {
       },
     },
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) => client.grantTypeAllowed('refresh_token'),
-    rotateRefreshToken: false,
+    rotateRefreshToken: (ctx: { oidc: { client?: { clientId: string } } }) => ctx.oidc.client?.clientId === ROTATING_CLIENT,
     ttl: {
       AccessToken: ACCESS_TOKEN_TTL,
       ClientCredentials: ACCESS_TOKEN_TTL,

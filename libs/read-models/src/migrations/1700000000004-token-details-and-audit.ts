@@ -58,7 +58,9 @@ export class TokenDetailsAndAudit1700000000004 implements MigrationInterface {
         token_id       text,
         node_id        text NOT NULL,
         correlation_id text NOT NULL,
-        summary        text NOT NULL
+        summary        text NOT NULL,
+        -- When the projection wrote the row: with occurred_at, the event's way to the read model.
+        recorded_at    timestamptz NOT NULL DEFAULT clock_timestamp()
       )`);
     await runner.query('CREATE INDEX audit_events_user ON audit_events (user_id, seq)');
     await runner.query('CREATE INDEX audit_events_client ON audit_events (client_id, seq)');
