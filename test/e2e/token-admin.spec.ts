@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { KAFKA_BROKERS, ROOT, createDatabase, uniqueName, waitFor } from '../support/infra';
-import { form, postSignIn } from '../support/oauth';
+import { form, introspect, postSignIn, serviceClient } from '../support/oauth';
 import { api, basic, startNode, type Node } from '../support/processes';
 
 const REDIRECT = 'https://app.example/callback';
@@ -56,6 +56,7 @@ describe('refresh-token admin: refreshtokendetails, audit, revocation by user an
     for (const node of [a, b]) {
       await waitFor(async () => (await api(`${node.url}/.well-known/oauth-authorization-server`)).body.response_types_supported?.includes('code'), 30_000, 'code flow on');
     }
+    introspector = await serviceClient(a.url, admin, 'introspector');
     await projector.stop();
     projector = undefined;
   });
@@ -66,6 +67,9 @@ describe('refresh-token admin: refreshtokendetails, audit, revocation by user an
     await database?.drop();
   });
 
+  const accessTokens: Record<string, string> = {};
+  let introspector: { clientId: string; clientSecret: string };
+
   async function login(node: Node, userId: string, clientId: string): Promise<string> {
     const verifier = randomBytes(32).toString('base64url');
     const challenge = createHash('sha256').update(verifier).digest('base64url');
@@ -74,6 +78,7 @@ describe('refresh-token admin: refreshtokendetails, audit, revocation by user an
     const code = new URL(posted.headers.get('location')!).searchParams.get('code')!;
     const tokens = await form(`${node.url}/oauth/token`, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier, client_id: clientId });
     expect(tokens.status).toBe(200);
+    accessTokens[tokens.body.refresh_token] = tokens.body.access_token;
     return tokens.body.refresh_token;
   }
 
@@ -101,6 +106,10 @@ describe('refresh-token admin: refreshtokendetails, audit, revocation by user an
     }
     expect((await refresh(b, tokens.desk, 'desk')).status).toBe(200);
     expect((await refresh(b, tokens.erin, 'phone')).status).toBe(200);
+    // Access tokens stay valid where they are validated locally; introspection knows better.
+    expect((await introspect(a.url, introspector, accessTokens[tokens.phone1])).active).toBe(false);
+    expect((await introspect(a.url, introspector, accessTokens[tokens.desk])).active).toBe(true);
+    expect((await introspect(b.url, introspector, accessTokens[tokens.erin])).active).toBe(true);
     // Issued after the revocation: works.
     tokens.phone3 = await login(b, 'dave', 'phone');
     expect((await refresh(a, tokens.phone3, 'phone')).status).toBe(200);

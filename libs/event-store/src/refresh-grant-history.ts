@@ -59,4 +59,13 @@ export class PostgresRefreshGrantHistory implements RefreshGrantHistory {
     const rows = await this.db.query(`SELECT 1 FROM events i WHERE ${REFRESH_GRANT} AND i.data->>'userId' = $1 LIMIT 1`, [userId]);
     return rows.length > 0;
   }
+
+  async revokedSince(userId: string, clientId: string, issuedAt: Date): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM events WHERE stream_id = $1 AND type = '${REFRESH_TOKENS_REVOKED}' AND occurred_at > $3
+          AND (data->>'clientId' IS NULL OR data->>'clientId' = $2) LIMIT 1`,
+      [streamId('revocation', userId), clientId, issuedAt.toISOString()],
+    );
+    return rows.length > 0;
+  }
 }

@@ -9,6 +9,8 @@ export interface RefreshGrantHistory {
   countLive(userId: string, clientId: string | null, tx?: Transaction): Promise<number>;
   /** Whether a refresh token was ever issued to this user. */
   hasGrants(userId: string): Promise<boolean>;
+  /** Whether an admin revoked this user's tokens (of this client) after `issuedAt`. */
+  revokedSince(userId: string, clientId: string, issuedAt: Date): Promise<boolean>;
 }
 
 export const REFRESH_GRANT_HISTORY = Symbol('RefreshGrantHistory');

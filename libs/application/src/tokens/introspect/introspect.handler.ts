@@ -5,17 +5,24 @@ import { ClientAuthenticator } from '../../clients/authenticate-client/authentic
 import {
   ACCESS_TOKENS,
   EVENT_STORE,
+  REFRESH_GRANT_HISTORY,
   type AccessTokens,
   type EventStore,
+  type RefreshGrantHistory,
 } from '../../ports';
 import { IntrospectTokenQuery, type IntrospectionResponse } from './introspect.query';
 
-/** Validates with this node's keys (any node answers for a token minted on any other), then asks the store whether it was revoked. */
+/**
+ * Validates with this node's keys (any node answers for a token minted on any other), then asks
+ * the store whether it was revoked: by itself, with its grant, or by an admin revocation of its
+ * user made after it was issued (by the clock of the node that revoked: iat has second precision).
+ */
 @QueryHandler(IntrospectTokenQuery)
 export class IntrospectTokenHandler implements IQueryHandler<IntrospectTokenQuery> {
   constructor(
     @Inject(ACCESS_TOKENS) private readonly tokens: AccessTokens,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(REFRESH_GRANT_HISTORY) private readonly history: RefreshGrantHistory,
     private readonly clients: ClientAuthenticator,
   ) {}
 
@@ -24,6 +31,8 @@ export class IntrospectTokenHandler implements IQueryHandler<IntrospectTokenQuer
     const check = await this.tokens.validate(token);
     if (!check.valid || (await isAccessTokenRevoked(this.store, check.claims))) return { active: false };
     const { sub, client_id, scope, exp, iat, jti, iss } = check.claims;
+    // A user's token issued before an admin revoked the user's refresh tokens (seed S12).
+    if (sub !== client_id && (await this.history.revokedSince(sub, client_id, new Date(iat * 1000)))) return { active: false };
     return { active: true, token_type: 'Bearer', sub, client_id, scope, exp, iat, jti, iss };
   }
 }
