@@ -13,5 +13,6 @@ describe('lagVerdict', () => {
       ready: false,
       reason: 'projection b is 90 s behind (7 events; the limit is 60 s)',
     });
+    expect(lagVerdict([lag('a', 5, 1)], 1)).toEqual({ ready: false, reason: 'projection a is 5 s behind (1 event; the limit is 1 s)' });
   });
 });

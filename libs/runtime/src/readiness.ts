@@ -6,6 +6,6 @@ export function lagVerdict(lags: readonly ProjectionLag[], maxSeconds: number): 
   if (!worst || worst.seconds <= maxSeconds) return { ready: true };
   return {
     ready: false,
-    reason: `projection ${worst.projection} is ${Math.round(worst.seconds)} s behind (${worst.events} events; the limit is ${maxSeconds} s)`,
+    reason: `projection ${worst.projection} is ${Math.round(worst.seconds)} s behind (${worst.events} event${worst.events === 1 ? '' : 's'}; the limit is ${maxSeconds} s)`,
   };
 }
