@@ -90,7 +90,7 @@ describe('observability of a cluster', () => {
     for (let i = 0; i < 3; i++) {
       const response = await tokenRequest();
       expect(response.status).toBe(200);
-      tokens.push((await response.json()).access_token);
+      tokens.push(((await response.json()) as { access_token: string }).access_token);
     }
     const revoke = await fetch(`${server.url}/oauth/revoke`, {
       method: 'POST',
