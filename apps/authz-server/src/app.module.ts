@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule, QueryBus } from '@nestjs/cqrs';
 import { APPLICATION_HANDLERS, USER_DIRECTORY } from '@authz/application';
-import { HealthController, HttpErrorFilter, LdapDirectory, LocalDirectory, loadLdapConfig, type Log, type Runtime } from '@authz/runtime';
+import { HealthController, HttpErrorFilter, LdapDirectory, LocalDirectory, MetricsController, loadLdapConfig, type Log, type Runtime } from '@authz/runtime';
 import { RolesGuard } from './http/admin.guard';
 import { ParametersController } from './http/parameters.controller';
 import { UsersController } from './http/users.controller';
@@ -19,7 +19,7 @@ export class AuthzServerModule {
       module: AuthzServerModule,
       imports: [CqrsModule.forRoot()],
       controllers: [
-        HealthController, ParametersController, UsersController, KeysController, KeyDistributionController, OAuthController, ClientsController, AuthorizeController, DiscoveryController,
+        HealthController, MetricsController, ParametersController, UsersController, KeysController, KeyDistributionController, OAuthController, ClientsController, AuthorizeController, DiscoveryController,
         RefreshTokensController, SsospRevokeController, AuditController,
       ],
       providers: [

@@ -4,10 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import { InitializeClusterCommand } from '@authz/application';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { ConfigError, Runtime, bodyParserErrors, createLogger, loadConfig } from '@authz/runtime';
+import { ConfigError, Runtime, bodyParserErrors, createLogger, loadConfig, observeRequests } from '@authz/runtime';
 import { AuthzServerModule } from './app.module';
 import { bootstrapAdmin } from './bootstrap-admin';
-import { correlationId } from './http/request-context';
 
 const BODY_LIMIT = '64kb';
 
@@ -29,7 +28,7 @@ async function main(): Promise<void> {
     bodyParser: false,
   });
   app.disable('x-powered-by');
-  app.use(correlationId);
+  app.use(observeRequests(runtime.metrics, log));
   app.use(express.json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ limit: BODY_LIMIT, extended: false }));
   app.use(bodyParserErrors);
@@ -47,7 +46,7 @@ async function main(): Promise<void> {
   const banner = [
     `authz-server ${config.nodeId} listening on ${url} (${config.mode} mode${config.mode === 'embedded' ? `, data in ${config.dataDir}` : ''})`,
     `  cluster:     ${cluster.clusterId}; key-encryption key from ${runtime.kek!.source}`,
-    `  health:      curl ${url}/health`,
+    `  health:      curl ${url}/health   (metrics: ${url}/metrics)`,
     admin?.passwordFile
       ? `  admin:       user "${admin.user}", password in ${admin.passwordFile}`
       : admin

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, Runtime, createLogger, loadConfig } from '@authz/runtime';
+import { ConfigError, Runtime, createLogger, loadConfig, observeRequests } from '@authz/runtime';
 import { ProjectorModule } from './app.module';
 
 const USAGE = `usage: projector [--rebuild <projection>|all]
@@ -37,10 +37,11 @@ async function main(): Promise<void> {
   }
 
   const app = await NestFactory.create(ProjectorModule.with(runtime, log), { logger: nest });
+  app.use(observeRequests(runtime.metrics, log));
   app.enableShutdownHooks();
   await runtime.start();
   await app.listen(config.port, config.host);
-  process.stdout.write(`projector ${config.nodeId} running ${runner.projections.map((p) => p.name).join(', ')}; health on ${await app.getUrl()}/health\n`);
+  process.stdout.write(`projector ${config.nodeId} running ${runner.projections.map((p) => p.name).join(', ')}; health on ${await app.getUrl()}/health, metrics on /metrics\n`);
 }
 
 main().catch((error) => {

@@ -26,6 +26,8 @@ export function managerOf(tx: Transaction): EntityManager {
 export class Database implements UnitOfWork {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly commitListeners: (() => void)[] = [];
+  /** What to run once each open transaction has committed, by its manager. */
+  private readonly afterCommits = new WeakMap<EntityManager, (() => void)[]>();
 
   private constructor(
     readonly dataSource: DataSource,
@@ -75,9 +77,23 @@ export class Database implements UnitOfWork {
   }
 
   async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const result = await this.serial(() => this.dataSource.transaction(work));
+    const pending: (() => void)[] = [];
+    const result = await this.serial(() =>
+      this.dataSource.transaction((manager) => {
+        this.afterCommits.set(manager, pending);
+        return work(manager);
+      }),
+    );
     this.committed();
+    for (const callback of pending) callback();
     return result;
+  }
+
+  /** Runs `callback` once the transaction `tx` has committed; never if it rolls back. */
+  afterCommit(tx: Transaction, callback: () => void): void {
+    const pending = this.afterCommits.get(managerOf(tx));
+    if (!pending) throw new Error('afterCommit: not a transaction of this database');
+    pending.push(callback);
   }
 
   /** Tells the listeners a write committed; for single statements that commit on their own. */

@@ -17,6 +17,12 @@ export interface RelayOptions {
 }
 
 const RELAY_LOCK = 7_263_002;
+
+/** Events committed and not yet published, from whichever node appended them. */
+export async function outboxBacklog(db: Database): Promise<number> {
+  const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
+  return row.n;
+}
 const MAX_BACKOFF_MS = 5_000;
 
 type Query = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
@@ -77,9 +83,8 @@ export class OutboxRelay {
     this.wakeUp?.();
   }
 
-  async backlog(): Promise<number> {
-    const [row] = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
-    return row.n;
+  backlog(): Promise<number> {
+    return outboxBacklog(this.db);
   }
 
   private async embeddedLoop(): Promise<void> {

@@ -42,7 +42,12 @@ function isStreamVersionConflict(error: unknown): boolean {
   return code === '23505' && (constraint === undefined || constraint === 'events_stream_version_unique');
 }
 
+/** Told of the events this store appended, once they are committed (e.g. to count them). */
+export type AppendedListener = (events: readonly EventEnvelope[]) => void;
+
 export class PostgresEventStore implements EventStore {
+  private readonly appendedListeners: AppendedListener[] = [];
+
   constructor(
     private readonly db: Database,
     private readonly nodeId: string,
@@ -101,7 +106,26 @@ export class PostgresEventStore implements EventStore {
     }
     // No row: the stream had moved past the expected version.
     if (inserted.length === 0) throw new ConcurrencyError(streamId, expectedVersion);
-    return inserted.map(toEnvelope);
+    const appended = inserted.map(toEnvelope);
+    if (this.appendedListeners.length > 0) {
+      if (tx) this.db.afterCommit(tx, () => this.tellAppended(appended));
+      else this.tellAppended(appended);
+    }
+    return appended;
+  }
+
+  onAppended(listener: AppendedListener): void {
+    this.appendedListeners.push(listener);
+  }
+
+  private tellAppended(events: readonly EventEnvelope[]): void {
+    for (const listener of this.appendedListeners) {
+      try {
+        listener(events);
+      } catch {
+        // The events are committed whatever a listener does: its failure is not the appender's.
+      }
+    }
   }
 
   async readStream(streamId: string): Promise<EventEnvelope[]> {

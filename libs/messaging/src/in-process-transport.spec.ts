@@ -38,6 +38,21 @@ describe('InProcessTransport', () => {
     expect(seen).toEqual([1, 2]);
     await transport.close();
   });
+
+  it("logs a handler's failure with the fields its error carries (the event it failed on)", async () => {
+    const logged: [string, unknown][] = [];
+    const transport = new InProcessTransport((message, fields) => logged.push([message, fields]));
+    let failed = false;
+    await transport.subscribe({ group: 'g', categories: ['user'], fromBeginning: true }, async () => {
+      if (failed) return;
+      failed = true;
+      throw Object.assign(new Error('bad event'), { logFields: { eventId: 'e1', correlationId: 'c' } });
+    });
+    await transport.publish([event('user-x', 1)]);
+    await until(() => logged.length > 0);
+    expect(logged[0]).toEqual(['subscriber g failed, retrying: bad event', { eventId: 'e1', correlationId: 'c' }]);
+    await transport.close();
+  });
 });
 
 describe('Kafka codec', () => {

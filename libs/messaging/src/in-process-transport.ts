@@ -1,6 +1,7 @@
 import type { EventEnvelope } from '@authz/contracts';
 import { categoryOf } from '@authz/contracts';
-import type { EventTransport, SubscribeOptions, Subscription } from '@authz/application';
+import type { ErrorLogFields, EventTransport, SubscribeOptions, Subscription } from '@authz/application';
+import { logFieldsOf } from './log-fields';
 
 interface Subscriber {
   options: SubscribeOptions;
@@ -21,7 +22,7 @@ const MAX_BATCH = 500;
 export class InProcessTransport implements EventTransport {
   private readonly subscribers: Subscriber[] = [];
 
-  constructor(private readonly log: (message: string) => void = () => undefined) {}
+  constructor(private readonly log: (message: string, fields?: ErrorLogFields) => void = () => undefined) {}
 
   async publish(events: readonly EventEnvelope[]): Promise<void> {
     for (const subscriber of this.subscribers) {
@@ -60,7 +61,7 @@ export class InProcessTransport implements EventTransport {
         await subscriber.handle(batch);
         subscriber.queue.splice(0, batch.length);
       } catch (error) {
-        this.log(`subscriber ${subscriber.options.group} failed, retrying: ${(error as Error).message}`);
+        this.log(`subscriber ${subscriber.options.group} failed, retrying: ${(error as Error).message}`, logFieldsOf(error));
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       }
     }

@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import { STREAM_CATEGORIES, categoryOf, topicFor, type EventEnvelope, type StreamCategory } from '@authz/contracts';
-import type { EventTransport, SubscribeOptions, Subscription } from '@authz/application';
+import type { ErrorLogFields, EventTransport, SubscribeOptions, Subscription } from '@authz/application';
+import { logFieldsOf } from './log-fields';
 import { decode, encode } from './codec';
 
 export interface KafkaTransportOptions {
@@ -9,7 +10,7 @@ export interface KafkaTransportOptions {
   topicPrefix: string;
   partitions: number;
   replicationFactor: number;
-  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: ErrorLogFields) => void;
 }
 
 const HEALTH_TIMEOUT_MS = 3_000;
@@ -107,7 +108,7 @@ export class KafkaTransport implements EventTransport {
             return;
           } catch (error) {
             if (closing) throw error;
-            this.log('warn', `consumer ${options.group}: ${events.length} events from ${events[0]?.position} failed, retrying: ${(error as Error).message}`);
+            this.log('warn', `consumer ${options.group}: ${events.length} events from ${events[0]?.position} failed, retrying: ${(error as Error).message}`, logFieldsOf(error));
             await new Promise((resolve) => setTimeout(resolve, HANDLER_RETRY_MS));
             await heartbeat().catch(() => undefined);
           }

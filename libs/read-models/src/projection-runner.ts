@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { EventEnvelope } from '@authz/contracts';
-import type { EventTransport, Subscription, Transaction } from '@authz/application';
+import type { ErrorLogFields, EventTransport, Subscription, Transaction } from '@authz/application';
 import type { Database, PostgresEventStore } from '@authz/event-store';
 import type { Projection } from './projection';
 
@@ -12,6 +12,16 @@ export interface ProjectionStatus {
 }
 
 const REBUILD_BATCH = 1_000;
+
+/** A projection failed on an event: names the event, and the request that caused it, for the log. */
+export class ProjectionError extends Error {
+  readonly logFields: ErrorLogFields;
+
+  constructor(projection: string, event: EventEnvelope, cause: unknown) {
+    super(`projection ${projection} failed on event ${event.eventId} (${event.type} at position ${event.position}): ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.logFields = { projection, eventId: event.eventId, eventType: event.type, position: event.position, correlationId: event.correlationId };
+  }
+}
 
 /** A 31-bit key per projection for its advisory lock (shared: apply, exclusive: rebuild). */
 function lockKey(name: string): number {
@@ -73,7 +83,13 @@ export class ProjectionRunner {
     const applied = await this.db.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock_shared($1)', [lockKey(projection.name)]);
       let count = 0;
-      for (const event of events) if (await this.applyOnce(manager, projection, event)) count += 1;
+      for (const event of events) {
+        try {
+          if (await this.applyOnce(manager, projection, event)) count += 1;
+        } catch (error) {
+          throw new ProjectionError(projection.name, event, error);
+        }
+      }
       return count;
     });
     if (applied > 0) for (const listener of this.appliedListeners) listener(projection.name);

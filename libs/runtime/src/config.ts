@@ -29,6 +29,10 @@ export interface AuthzConfig {
   throttle: { perAccount: number; perAddress: number; windowSeconds: number };
   /** The public URL of the cluster (behind a load balancer), for RFC 8414 metadata. */
   issuerUrl?: string;
+  /** A node running projections answers unready past this projection lag. */
+  readyMaxLagSeconds: number;
+  /** When set, GET /metrics wants `Authorization: Bearer <token>`. */
+  metricsToken?: string;
 }
 
 export class ConfigError extends Error {}
@@ -63,6 +67,12 @@ function issuerUrlOf(value: string | undefined): string | undefined {
     throw new ConfigError('AUTHZ_ISSUER_URL must be an http(s) URL without query or fragment');
   }
   return value.replace(/\/$/, '');
+}
+
+function metricsTokenOf(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (value.length < 16) throw new ConfigError('AUTHZ_METRICS_TOKEN must be at least 16 characters long');
+  return value;
 }
 
 function directoryOf(value: string | undefined): 'local' | 'ldap' {
@@ -103,6 +113,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultPort = 8
     codeLifetimeSeconds: integer(env, 'AUTHZ_CODE_LIFETIME_SECONDS', 60, 1, 600),
     directory: directoryOf(env.AUTHZ_DIRECTORY),
     issuerUrl: issuerUrlOf(env.AUTHZ_ISSUER_URL),
+    readyMaxLagSeconds: integer(env, 'AUTHZ_READY_MAX_LAG_SECONDS', 60, 1, 86_400),
+    metricsToken: metricsTokenOf(env.AUTHZ_METRICS_TOKEN),
     throttle: {
       perAccount: integer(env, 'AUTHZ_THROTTLE_ACCOUNT_FAILURES', 5, 1, 10_000),
       perAddress: integer(env, 'AUTHZ_THROTTLE_ADDRESS_FAILURES', 30, 1, 100_000),

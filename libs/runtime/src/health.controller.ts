@@ -1,8 +1,13 @@
 import { Controller, Get, HttpCode, HttpStatus, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { Runtime } from './runtime';
+import { lagVerdict } from './readiness';
 
-/** Liveness (the process answers) and readiness (its database and, in cluster mode, Kafka answer). */
+/**
+ * Liveness (the process answers) and readiness: its database and, in cluster mode, Kafka
+ * answer, and on a node that runs the projections, none is more than
+ * AUTHZ_READY_MAX_LAG_SECONDS behind the event store.
+ */
 @Controller('health')
 export class HealthController {
   constructor(private readonly runtime: Runtime) {}
@@ -15,18 +20,35 @@ export class HealthController {
 
   @Get(['', 'ready'])
   async ready(@Res({ passthrough: true }) response: Response) {
+    const { config, relay, runner, db } = this.runtime;
     const { database, transport } = await this.runtime.health();
-    const ready = database && transport;
+    const transportName = config.mode === 'cluster' ? 'kafka' : 'transport';
+    const reasons = [...(database ? [] : ['the database does not answer']), ...(transport ? [] : [`${transportName} does not answer`])];
+    let projections = 'off';
+    if (runner) {
+      projections = 'unknown';
+      if (database) {
+        const verdict = await this.runtime.projectionLag().then(
+          (lags) => lagVerdict(lags, config.readyMaxLagSeconds),
+          () => ({ ready: false as const, reason: 'the projection lag could not be read' }),
+        );
+        projections = verdict.ready ? 'up' : 'lagging';
+        if (!verdict.ready) reasons.push(verdict.reason);
+      }
+    }
+    const ready = reasons.length === 0;
     response.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return {
       status: ready ? 'up' : 'down',
-      nodeId: this.runtime.config.nodeId,
-      mode: this.runtime.config.mode,
+      nodeId: config.nodeId,
+      mode: config.mode,
       checks: {
         database: database ? 'up' : 'down',
-        [this.runtime.config.mode === 'cluster' ? 'kafka' : 'transport']: transport ? 'up' : 'down',
-        relay: this.runtime.relay ? (this.runtime.relay.isLeader || this.runtime.db.embedded ? 'active' : 'standby') : 'off',
+        [transportName]: transport ? 'up' : 'down',
+        relay: relay ? (relay.isLeader || db.embedded ? 'active' : 'standby') : 'off',
+        projections,
       },
+      ...(ready ? {} : { reasons }),
     };
   }
 }

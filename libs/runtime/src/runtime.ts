@@ -20,7 +20,17 @@ import {
   UNIT_OF_WORK,
   type EventTransport,
 } from '@authz/application';
-import { Database, EventStore1700000000000, OutboxRelay, PostgresCredentialStore, PostgresEventStore, PostgresRefreshGrantHistory, TokenIndex1700000000005 } from '@authz/event-store';
+import {
+  Database,
+  EventStore1700000000000,
+  EventsByCategory1700000000009,
+  OutboxRelay,
+  PostgresCredentialStore,
+  outboxBacklog,
+  PostgresEventStore,
+  PostgresRefreshGrantHistory,
+  TokenIndex1700000000005,
+} from '@authz/event-store';
 import { InProcessTransport, KafkaTransport } from '@authz/messaging';
 import {
   AuditProjection,
@@ -41,14 +51,21 @@ import {
   ProjectionRunner,
   ReadModels1700000000001,
   TokenDetailsAndAudit1700000000004,
+  projectionLag,
+  type Projection,
+  type ProjectionLag,
 } from '@authz/read-models';
 import type { AuthzConfig } from './config';
+import type { Log } from './log';
 import { ScryptPasswordHasher } from './password-hasher';
 import { loadKek, unwrapKey, type Kek } from './keys/kek';
 import { KekKeyFactory } from './keys/key-factory';
 import { KeyCacheAccessTokens } from './keys/access-tokens';
+import { Metrics } from './metrics/metrics';
+import { tokenCounters } from './metrics/token-metrics';
+import { shared, stateGauges } from './metrics/state-metrics';
 
-export type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
+export type { Log, LogFields } from './log';
 
 export interface RuntimeOptions {
   relay: boolean;
@@ -66,6 +83,7 @@ export const MIGRATIONS = [
   Clients1700000000003,
   TokenDetailsAndAudit1700000000004,
   TokenIndex1700000000005,
+  EventsByCategory1700000000009,
 ];
 /** Every read model a runner keeps (`projector --rebuild` and replay know them by name). */
 export const PROJECTIONS = () => [new ParametersProjection(), new ClientsProjection(), new RefreshTokenDetailsProjection(), new AuditProjection()];
@@ -84,6 +102,12 @@ export class Runtime {
   readonly nodeKeys: PostgresNodeKeysReadModel;
   readonly keyFactory?: KekKeyFactory;
   readonly keys?: KeyCache;
+  /** This node's Prometheus metrics (GET /metrics); other components add theirs here. */
+  readonly metrics = new Metrics();
+  /** The read models, whether or not this node runs them: any node reports their lag. */
+  readonly projections: readonly Projection[] = PROJECTIONS();
+  /** How far each read model is behind the event store (concurrent callers share one query). */
+  readonly projectionLag: () => Promise<ProjectionLag[]> = shared(() => projectionLag(this.db, this.projections));
 
   private constructor(
     readonly config: AuthzConfig,
@@ -111,9 +135,11 @@ export class Runtime {
       this.relay = new OutboxRelay(db, transport, { pollMs: config.relayPollMs, log: options.log });
     }
     if (options.projections) {
-      this.runner = new ProjectionRunner(db, store, transport, PROJECTIONS(), prefix);
+      this.runner = new ProjectionRunner(db, store, transport, this.projections, prefix);
       if (cached) this.runner.onApplied((name) => name === 'parameters' && cached.invalidate());
     }
+    store.onAppended(tokenCounters(this.metrics));
+    stateGauges(this.metrics, { outboxBacklog: () => outboxBacklog(db), projectionLag: this.projectionLag }, options.log);
   }
 
   static async create(config: AuthzConfig, options: RuntimeOptions): Promise<Runtime> {
@@ -132,7 +158,7 @@ export class Runtime {
       await kafka.ensureTopics();
       transport = kafka;
     } else {
-      transport = new InProcessTransport((message) => options.log('warn', message));
+      transport = new InProcessTransport((message, fields) => options.log('warn', message, fields));
     }
     return new Runtime(config, db, new PostgresEventStore(db, config.nodeId), transport, kek, options);
   }

@@ -12,10 +12,14 @@ export interface SubscribeOptions {
   fromBeginning: boolean;
 }
 
+/** Named values about a failure (e.g. the event it failed on), for the log line that reports it. */
+export type ErrorLogFields = Record<string, string | number>;
+
 /**
  * Distributes committed events between processes: Kafka in cluster mode, in-process in
  * embedded mode. Delivery is at least once, in batches, in order per stream; handlers must
- * be idempotent. A handler that throws gets the same batch again.
+ * be idempotent. A handler that throws gets the same batch again; the transport logs the
+ * failure with the error's `logFields` (see logFieldsOf).
  */
 export interface EventTransport {
   publish(events: readonly EventEnvelope[]): Promise<void>;

@@ -1,0 +1,69 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express from 'express';
+import type { Log, LogFields } from '../log';
+import { Metrics } from '../metrics/metrics';
+import { currentCorrelationId } from './correlation';
+import { observeRequests } from './observe-requests';
+
+describe('observeRequests', () => {
+  const lines: { message: string; fields?: LogFields }[] = [];
+  const log: Log = (_level, message, fields) => lines.push({ message, fields });
+  const metrics = new Metrics();
+  let server: Server;
+  let url: string;
+
+  beforeAll(async () => {
+    const app = express();
+    app.use(observeRequests(metrics, log));
+    app.use(express.json());
+    app.post('/items/:id', async (req, res) => {
+      await new Promise((r) => setTimeout(r, 2));
+      log('info', 'handling', { seenCorrelationId: currentCorrelationId() ?? null });
+      res.status(201).json({ id: req.params.id, body: req.body });
+    });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(() => new Promise((r) => server.close(r)));
+  beforeEach(() => (lines.length = 0));
+
+  const post = (path: string, headers: Record<string, string> = {}) =>
+    fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"secret":"s3cr3t"}' });
+
+  const accessLine = async () => {
+    for (let i = 0; i < 100 && !lines.some((l) => l.fields?.route); i++) await new Promise((r) => setTimeout(r, 5));
+    return lines.find((l) => l.fields?.route)!;
+  };
+
+  it("echoes the caller's id, keeps it past the body parser (raw-body binds its callback to the request's context), and logs one access line by route pattern", async () => {
+    const response = await post('/items/42?token=abc', { 'x-correlation-id': 'req-7', authorization: 'Bearer hidden' });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('x-correlation-id')).toBe('req-7');
+    expect(lines.find((l) => l.message === 'handling')?.fields).toEqual({ seenCorrelationId: 'req-7' });
+    const access = await accessLine();
+    expect(access.fields).toMatchObject({ method: 'POST', route: '/items/:id', status: 201, correlationId: 'req-7' });
+    expect(access.fields!.durationMs).toBeGreaterThan(0);
+    const logged = JSON.stringify(lines);
+    for (const secret of ['abc', 'hidden', 's3cr3t', '/items/42']) expect(logged).not.toContain(secret);
+  });
+
+  it('replaces a malformed id with a new one, used in the log and the header alike', async () => {
+    const response = await post('/items/1', { 'x-correlation-id': 'x'.repeat(65) });
+    const id = response.headers.get('x-correlation-id')!;
+    expect(id).not.toContain('xxx');
+    expect(lines.find((l) => l.message === 'handling')?.fields).toEqual({ seenCorrelationId: id });
+    expect((await accessLine()).fields?.correlationId).toBe(id);
+  });
+
+  it('labels unknown paths "unmatched" and records the latency by method, route and status', async () => {
+    await fetch(`${url}/no/such/path-with-an-id-123`);
+    expect((await accessLine()).fields).toMatchObject({ method: 'GET', route: 'unmatched', status: 404 });
+    const text = await metrics.text();
+    expect(text).toMatch(/authz_http_request_duration_seconds_count\{method="POST",route="\/items\/:id",status="201"\} [1-9]/);
+    expect(text).toMatch(/authz_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} 1/);
+    expect(text).not.toContain('path-with-an-id-123');
+  });
+});

@@ -1,0 +1,11 @@
+import type { ProjectionLag } from '@authz/read-models';
+
+/** Ready while every projection is within `maxSeconds` of the event store; else says which is not. */
+export function lagVerdict(lags: readonly ProjectionLag[], maxSeconds: number): { ready: true } | { ready: false; reason: string } {
+  const worst = [...lags].sort((a, b) => b.seconds - a.seconds)[0];
+  if (!worst || worst.seconds <= maxSeconds) return { ready: true };
+  return {
+    ready: false,
+    reason: `projection ${worst.projection} is ${Math.round(worst.seconds)} s behind (${worst.events} event${worst.events === 1 ? '' : 's'}; the limit is ${maxSeconds} s)`,
+  };
+}
