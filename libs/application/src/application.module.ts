@@ -14,6 +14,7 @@ import { RefreshTokenGrantHandler } from './tokens/refresh/refresh-token.handler
 import { RevokeTokenHandler } from './tokens/revoke/revoke-token.handler';
 import { ClientAuthenticator } from './clients/authenticate-client/authenticate-client';
 import { ListClientsHandler } from './clients/list-clients/list-clients.handler';
+import { PurgeExpiredTokensHandler } from './maintenance/purge-expired/purge-expired.handler';
 
 /** Every command and query handler and what they share; the ports they inject are bound by the runtime. */
 export const APPLICATION_HANDLERS = [
@@ -35,4 +36,5 @@ export const APPLICATION_HANDLERS = [
   RevokeTokenHandler,
   ClientAuthenticator,
   ListClientsHandler,
+  PurgeExpiredTokensHandler,
 ];

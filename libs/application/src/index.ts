@@ -34,5 +34,8 @@ export * from './tokens/revoke/revoke-token.command';
 export * from './tokens/revoke/revoke-token.handler';
 export * from './clients/list-clients/list-clients.query';
 export * from './clients/list-clients/list-clients.handler';
+export * from './maintenance/purge-expired/expired-token-purge';
+export * from './maintenance/purge-expired/purge-expired.command';
+export * from './maintenance/purge-expired/purge-expired.handler';
 export * from './application.module';
 export * from './throttle/failure-throttle';

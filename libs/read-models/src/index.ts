@@ -10,3 +10,4 @@ export * from './migrations/1700000000002-node-keys';
 export * from './clients/clients.projection';
 export * from './migrations/1700000000003-clients';
 export * from './migrations/1700000000004-token-details-and-audit';
+export * from './refresh-tokens/expired-token-store';

@@ -11,6 +11,8 @@ import {
   NODE_KEYS_READ_MODEL,
   EVENT_STORE,
   EVENT_TRANSPORT,
+  EXPIRED_TOKEN_PURGE,
+  ExpiredTokenPurge,
   PARAMETERS_READ_MODEL,
   PASSWORD_HASHER,
   type ParametersReadModel,
@@ -28,6 +30,7 @@ import {
   KeyCache,
   NodeKeys1700000000002,
   PostgresClientsReadModel,
+  PostgresExpiredTokenStore,
   ParametersProjection,
   PostgresNodeKeysReadModel,
   PostgresParametersReadModel,
@@ -40,6 +43,7 @@ import { ScryptPasswordHasher } from './password-hasher';
 import { loadKek, unwrapKey, type Kek } from './keys/kek';
 import { KekKeyFactory } from './keys/key-factory';
 import { KeyCacheAccessTokens } from './keys/access-tokens';
+import { PurgeSchedule } from './purge-schedule';
 
 export type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -75,6 +79,9 @@ export class Runtime {
   readonly nodeKeys: PostgresNodeKeysReadModel;
   readonly keyFactory?: KekKeyFactory;
   readonly keys?: KeyCache;
+  /** The purge of expired refresh tokens: run on demand, or daily by `start()`; `status()` for /metrics. */
+  readonly purge: ExpiredTokenPurge;
+  private purgeSchedule?: PurgeSchedule;
 
   private constructor(
     readonly config: AuthzConfig,
@@ -82,7 +89,7 @@ export class Runtime {
     readonly store: PostgresEventStore,
     readonly transport: EventTransport,
     readonly kek: Kek | undefined,
-    options: RuntimeOptions,
+    private readonly options: RuntimeOptions,
   ) {
     this.credentials = new PostgresCredentialStore(db);
     // Cluster mode reads the parameters on every token request from a projection that lags
@@ -92,6 +99,7 @@ export class Runtime {
     const cached = config.mode === 'cluster' ? new CachedParametersReadModel(parameters) : undefined;
     this.parameters = cached ?? parameters;
     this.nodeKeys = new PostgresNodeKeysReadModel(db);
+    this.purge = new ExpiredTokenPurge(new PostgresExpiredTokenStore(db), store, { ...config.purge, nodeId: config.nodeId }, options.log);
     const prefix = config.kafka?.topicPrefix ?? 'authz';
     if (kek) {
       this.keyFactory = new KekKeyFactory(kek);
@@ -133,6 +141,10 @@ export class Runtime {
     await this.keys?.start();
     await this.runner?.start({ catchUpFromStore: this.config.mode === 'embedded' });
     this.relay?.start();
+    if (this.config.purge.at) {
+      this.purgeSchedule = new PurgeSchedule(this.config.purge.at, this.purge, this.options.log);
+      this.purgeSchedule.start();
+    }
   }
 
   private closed?: Promise<void>;
@@ -148,6 +160,9 @@ export class Runtime {
   }
 
   private async shutdown(): Promise<void> {
+    // A running purge stops after its batch and records what it deleted while the database is there.
+    this.purgeSchedule?.stop();
+    await this.purge.stop();
     await this.relay?.stop();
     await this.keys?.stop();
     await this.runner?.stop();
@@ -179,6 +194,7 @@ export class Runtime {
       { provide: PARAMETERS_READ_MODEL, useValue: this.parameters },
       { provide: NODE_KEYS_READ_MODEL, useValue: this.nodeKeys },
       { provide: CLIENTS_READ_MODEL, useValue: new PostgresClientsReadModel(this.db) },
+      { provide: EXPIRED_TOKEN_PURGE, useValue: this.purge },
       ...(this.keyFactory ? [{ provide: KEY_FACTORY, useValue: this.keyFactory }] : []),
       ...(this.keys ? [{ provide: ACCESS_TOKENS, useValue: new KeyCacheAccessTokens(this.keys) }] : []),
     ];

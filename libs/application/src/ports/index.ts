@@ -5,3 +5,4 @@ export * from './credentials.port';
 export * from './keys.port';
 export * from './tokens.port';
 export * from './directory.port';
+export * from './purge.port';
