@@ -1,6 +1,5 @@
-import { PurgeRunningError, type ExpiredTokenPurge } from '@authz/application';
+import { PurgeRunningError, type ExpiredTokenPurge, type PurgeLog } from '@authz/application';
 import type { PurgeConfig } from './config';
-import type { Log } from './runtime';
 
 const DAY_MS = 86_400_000;
 
@@ -23,7 +22,7 @@ export class PurgeSchedule {
   constructor(
     private readonly at: NonNullable<PurgeConfig['at']>,
     private readonly purge: ExpiredTokenPurge,
-    private readonly log: Log,
+    private readonly log: PurgeLog,
     private readonly now: () => number = Date.now,
   ) {}
 
