@@ -48,7 +48,7 @@ export function purgeSummary(body: PurgeAnswer): string {
       ? `No expired refresh tokens to purge (${body.batches} batch${body.batches === 1 ? '' : 'es'}, ${seconds} s).\n`
       : `Purged ${count(body.count)} expired refresh token${body.count === 1 ? '' : 's'} in ${count(body.batches)} batch${body.batches === 1 ? '' : 'es'}` +
         `${body.largestBatch === undefined ? '' : ` (at most ${count(body.largestBatch)} rows each)`} in ${seconds} s.\n`;
-  const rows = [['  Cutoff:', `${body.cutoff} (tokens valid until before this)`]];
+  const rows = [['  Cutoff:', `${body.cutoff} (refresh tokens that expired before this)`]];
   if (body.through) rows.push(['  Through:', `${body.through} (the last validity deleted)`]);
   if (body.position !== undefined && body.position !== null) rows.push(['  Recorded:', `RefreshTokensPurged event at position ${body.position}`]);
   text += table(rows);

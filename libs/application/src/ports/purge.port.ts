@@ -30,5 +30,3 @@ export interface ExpiredTokenStore {
   /** Whether an expired row is left after `after`. */
   anyExpired(cutoff: Date, after: PurgeCursor | null): Promise<boolean>;
 }
-
-export const EXPIRED_TOKEN_STORE = Symbol('ExpiredTokenStore');

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { newEvent, REFRESH_TOKENS_PURGED, streamId, type RefreshTokensPurgedV1 } from '@authz/contracts';
 import { DomainError } from '@authz/domain';
-import type { EventStore, RequestContext } from '../../ports';
-import type { ExpiredTokenStore, PurgeCursor } from '../../ports/purge.port';
+import type { EventStore, ExpiredTokenStore, PurgeCursor, RequestContext } from '../../ports';
 import { OAuthError } from '../../oauth-error';
 import { retryOnConflict } from '../../retry-on-conflict';
 
@@ -202,8 +201,7 @@ export class ExpiredTokenPurge {
       };
       if (summary.count > 0 || request.trigger === 'manual') summary.position = await this.record(summary, request.context);
       this.lastRun = summary;
-      const { position, ...line } = summary;
-      this.log(failure ? 'warn' : 'info', `purge ${failure ? 'stopped by an error' : this.stopping ? 'stopped by shutdown' : 'done'} ${JSON.stringify({ ...line, position })}`);
+      this.log(failure ? 'warn' : 'info', `purge ${failure ? 'stopped by an error' : this.stopping ? 'stopped by shutdown' : 'done'} ${JSON.stringify(summary)}`);
     } catch (error) {
       failure ??= error as Error;
     } finally {
