@@ -172,7 +172,7 @@ describe('observability of a cluster', () => {
       expect((await fetch(`${stranded.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}x` } })).status).toBe(401);
       const text = await waitFor(async () => {
         const scraped = await scrape(stranded, { authorization: `Bearer ${metricsToken}` });
-        return sample(scraped, 'authz_projection_lag_seconds', { projection: 'clients' }) > 1 && scraped;
+        return (sample(scraped, 'authz_projection_lag_seconds', { projection: 'clients' }) ?? 0) > 1 && scraped;
       }, 30_000, 'the clients projection more than 1 s behind');
       expect(sample(text, 'authz_projection_lag_events', { projection: 'clients' })).toBe(1);
       expect(sample(text, 'authz_http_request_duration_seconds_count', { method: 'GET', route: '/health/ready', status: '503' })).toBeGreaterThanOrEqual(1);

@@ -360,6 +360,69 @@ describe('keys and clients (in-process, scripted server)', () => {
   });
 });
 
+describe('purge (in-process, scripted server)', () => {
+  const admin = { env: { AUTHZ_ADMIN_USER: 'admin', AUTHZ_ADMIN_PASSWORD: 'secret-pw', AUTHZ_URL: 'http://srv:1' } };
+  const done = {
+    count: 200_010,
+    batches: 41,
+    cutoff: '2026-03-01T02:00:00.000Z',
+    through: '2026-03-01T01:59:58.123456Z',
+    capped: false,
+    durationMs: 5_538,
+    largestBatch: 5_000,
+    startedAt: '2026-03-01T02:00:00.000Z',
+    position: 42,
+  };
+
+  it('POSTs without a body and prints what was purged', async () => {
+    const result = await cli(['purge'], () => ({ status: 200, body: done }), admin);
+    expect(result.code).toBe(0);
+    expect(result.calls.map((c) => `${c.method} ${c.url}`)).toEqual(['POST http://srv:1/admin/purge']);
+    expect(result.calls[0].body).toBeUndefined();
+    expect(result.stdout).toContain('Purged 200,010 expired refresh tokens in 41 batches (at most 5,000 rows each) in 5.5 s.');
+    expect(result.stdout).toMatch(/Cutoff:\s+2026-03-01T02:00:00.000Z/);
+    expect(result.stdout).toMatch(/Through:\s+2026-03-01T01:59:58.123456Z/);
+    expect(result.stdout).toMatch(/Recorded:\s+RefreshTokensPurged event at position 42/);
+    expect(result.stdout).not.toContain('cap');
+  });
+
+  it('--max-rows is sent; a capped run says that tokens are left; --json prints the answer', async () => {
+    const capped = await cli(['purge', '--max-rows', '1000'], () => ({ status: 200, body: { ...done, count: 1_000, batches: 1, capped: true } }), admin);
+    expect(capped.calls[0].body).toEqual({ maxRows: 1000 });
+    expect(capped.stdout).toContain('stopped at its cap with expired tokens left');
+    const json = await cli(['purge', '--json'], () => ({ status: 200, body: done }), admin);
+    expect(JSON.parse(json.stdout)).toEqual(done);
+    const nothing = await cli(['purge'], () => ({ status: 200, body: { ...done, count: 0, batches: 1, through: null } }), admin);
+    expect(nothing.stdout).toContain('No expired refresh tokens to purge');
+    expect(nothing.stdout).not.toContain('Through');
+  });
+
+  it('another node purging (409) → exit 1 with the server\'s reason', async () => {
+    const result = await cli(
+      ['purge'],
+      () => ({ status: 409, body: { error: 'purge_running', error_description: 'another node is purging expired refresh tokens; try again when it has finished' } }),
+      admin,
+    );
+    expect(result.code).toBe(EXIT.refused);
+    expect(result.stderr).toBe('error: another node is purging expired refresh tokens; try again when it has finished\n');
+    expect(result.stdout).toBe('');
+  });
+
+  it.each([[['purge', '--max-rows', '0']], [['purge', '--max-rows', 'lots']], [['purge', '--max-rows', '1.5']], [['purge', 'now']]])('%p → exit 2, nothing sent', async (argv) => {
+    const result = await cli(argv, undefined, admin);
+    expect(result.code).toBe(EXIT.usage);
+    expect(result.calls).toHaveLength(0);
+  });
+
+  it('--help explains the batches, the cap, the lock and the exit status', async () => {
+    const result = await cli(['purge', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Usage: authz purge');
+    expect(result.stdout).toContain('AUTHZ_PURGE_MAX_ROWS');
+    expect(result.stdout).toContain('Only one node purges at a time');
+  });
+});
+
 describe('table', () => {
   it('pads all but the last column', () => {
     expect(table([['a', 'bb'], ['ccc', 'd']], ['H', 'I'])).toBe('H    I\n---  --\na    bb\nccc  d\n');

@@ -11,6 +11,7 @@ import { ClientsController, OAuthController } from './http/oauth.controller';
 import { AuthorizeController } from './http/authorize.controller';
 import { DiscoveryController } from './http/discovery.controller';
 import { AuditController, RefreshTokensController, SsospRevokeController } from './http/refresh-tokens.controller';
+import { PurgeController } from './http/purge.controller';
 
 @Module({})
 export class AuthzServerModule {
@@ -20,7 +21,7 @@ export class AuthzServerModule {
       imports: [CqrsModule.forRoot()],
       controllers: [
         HealthController, MetricsController, ParametersController, UsersController, KeysController, KeyDistributionController, OAuthController, ClientsController, AuthorizeController, DiscoveryController,
-        RefreshTokensController, SsospRevokeController, AuditController,
+        RefreshTokensController, SsospRevokeController, AuditController, PurgeController,
       ],
       providers: [
         ...runtime.providers(),

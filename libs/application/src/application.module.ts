@@ -17,6 +17,7 @@ import { ListClientsHandler } from './clients/list-clients/list-clients.handler'
 import { RevokeUserTokensHandler } from './tokens/revoke-user-tokens/revoke-user-tokens.handler';
 import { ListRefreshTokensHandler } from './tokens/list-refresh-tokens/list-refresh-tokens.handler';
 import { ListAuditHandler } from './audit/list-audit/list-audit.handler';
+import { PurgeExpiredTokensHandler } from './maintenance/purge-expired/purge-expired.handler';
 
 /** Every command and query handler and what they share; the ports they inject are bound by the runtime. */
 export const APPLICATION_HANDLERS = [
@@ -41,4 +42,5 @@ export const APPLICATION_HANDLERS = [
   RevokeUserTokensHandler,
   ListRefreshTokensHandler,
   ListAuditHandler,
+  PurgeExpiredTokensHandler,
 ];

@@ -15,3 +15,4 @@ export * from './refresh-tokens/refresh-token-details.projection';
 export * from './refresh-tokens/refresh-token-details.read-model';
 export * from './audit/audit.projection';
 export * from './audit/audit-summary';
+export * from './refresh-tokens/expired-token-store';

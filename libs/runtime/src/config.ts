@@ -1,11 +1,21 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { MAX_PURGE_ROWS } from '@authz/application';
 
 export interface KafkaConfig {
   brokers: string[];
   topicPrefix: string;
   partitions: number;
   replicationFactor: number;
+}
+
+export interface PurgeConfig {
+  /** The daily run's time of day, UTC; null: no schedule (AUTHZ_PURGE_AT=off), on demand only. */
+  at: { hour: number; minute: number } | null;
+  batchSize: number;
+  pauseMs: number;
+  maxRows: number;
+  graceSeconds: number;
 }
 
 export interface AuthzConfig {
@@ -33,6 +43,8 @@ export interface AuthzConfig {
   readyMaxLagSeconds: number;
   /** When set, GET /metrics wants `Authorization: Bearer <token>`. */
   metricsToken?: string;
+  /** The purge of expired refresh tokens (seed S14). */
+  purge: PurgeConfig;
 }
 
 export class ConfigError extends Error {}
@@ -81,6 +93,16 @@ function directoryOf(value: string | undefined): 'local' | 'ldap' {
   throw new ConfigError(`AUTHZ_DIRECTORY must be "local" or "ldap", not "${value}"`);
 }
 
+/** `HH:MM` (UTC) or `off`. */
+function timeOfDay(value: string | undefined): PurgeConfig['at'] {
+  if (value === undefined || value === '') return { hour: 2, minute: 0 };
+  if (value.toLowerCase() === 'off') return null;
+  const match = /^(\d{1,2}):(\d{2})$/.exec(value);
+  const [hour, minute] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+  if (!(hour <= 23 && minute <= 59)) throw new ConfigError(`AUTHZ_PURGE_AT must be a UTC time of day as HH:MM (e.g. 02:00), or off, not "${value}"`);
+  return { hour, minute };
+}
+
 /** Reads the configuration from the environment; see the README for each variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultPort = 8080): AuthzConfig {
   const databaseUrl = env.AUTHZ_DATABASE_URL || undefined;
@@ -119,6 +141,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultPort = 8
       perAccount: integer(env, 'AUTHZ_THROTTLE_ACCOUNT_FAILURES', 5, 1, 10_000),
       perAddress: integer(env, 'AUTHZ_THROTTLE_ADDRESS_FAILURES', 30, 1, 100_000),
       windowSeconds: integer(env, 'AUTHZ_THROTTLE_WINDOW_SECONDS', 300, 1, 86_400),
+    },
+    purge: {
+      at: timeOfDay(env.AUTHZ_PURGE_AT),
+      batchSize: integer(env, 'AUTHZ_PURGE_BATCH_SIZE', 5_000, 1, 100_000),
+      pauseMs: integer(env, 'AUTHZ_PURGE_PAUSE_MS', 50, 0, 60_000),
+      maxRows: integer(env, 'AUTHZ_PURGE_MAX_ROWS', 1_000_000, 1, MAX_PURGE_ROWS),
+      graceSeconds: integer(env, 'AUTHZ_PURGE_GRACE_SECONDS', 0, 0, 31_536_000),
     },
   };
 }

@@ -15,3 +15,4 @@ export * from './http/observe-requests';
 export * from './metrics/metrics';
 export * from './metrics/metrics.controller';
 export * from './metrics/token-metrics';
+export * from './purge-schedule';

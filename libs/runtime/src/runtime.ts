@@ -14,6 +14,8 @@ import {
   NODE_KEYS_READ_MODEL,
   EVENT_STORE,
   EVENT_TRANSPORT,
+  EXPIRED_TOKEN_PURGE,
+  ExpiredTokenPurge,
   PARAMETERS_READ_MODEL,
   PASSWORD_HASHER,
   type ParametersReadModel,
@@ -45,6 +47,7 @@ import {
   KeyCache,
   NodeKeys1700000000002,
   PostgresClientsReadModel,
+  PostgresExpiredTokenStore,
   ParametersProjection,
   PostgresNodeKeysReadModel,
   PostgresParametersReadModel,
@@ -64,6 +67,7 @@ import { KeyCacheAccessTokens } from './keys/access-tokens';
 import { Metrics } from './metrics/metrics';
 import { tokenCounters } from './metrics/token-metrics';
 import { shared, stateGauges } from './metrics/state-metrics';
+import { PurgeSchedule } from './purge-schedule';
 
 export type { Log, LogFields } from './log';
 
@@ -108,6 +112,9 @@ export class Runtime {
   readonly projections: readonly Projection[] = PROJECTIONS();
   /** How far each read model is behind the event store (concurrent callers share one query). */
   readonly projectionLag: () => Promise<ProjectionLag[]> = shared(() => projectionLag(this.db, this.projections));
+  /** The purge of expired refresh tokens: run on demand, or daily by `start()`; `status()` for /metrics. */
+  readonly purge: ExpiredTokenPurge;
+  private purgeSchedule?: PurgeSchedule;
 
   private constructor(
     readonly config: AuthzConfig,
@@ -115,7 +122,7 @@ export class Runtime {
     readonly store: PostgresEventStore,
     readonly transport: EventTransport,
     readonly kek: Kek | undefined,
-    options: RuntimeOptions,
+    private readonly options: RuntimeOptions,
   ) {
     this.credentials = new PostgresCredentialStore(db);
     // Cluster mode reads the parameters on every token request from a projection that lags
@@ -125,6 +132,7 @@ export class Runtime {
     const cached = config.mode === 'cluster' ? new CachedParametersReadModel(parameters) : undefined;
     this.parameters = cached ?? parameters;
     this.nodeKeys = new PostgresNodeKeysReadModel(db);
+    this.purge = new ExpiredTokenPurge(new PostgresExpiredTokenStore(db), store, { ...config.purge, nodeId: config.nodeId }, options.log);
     const prefix = config.kafka?.topicPrefix ?? 'authz';
     if (kek) {
       this.keyFactory = new KekKeyFactory(kek);
@@ -168,6 +176,10 @@ export class Runtime {
     await this.keys?.start();
     await this.runner?.start({ catchUpFromStore: this.config.mode === 'embedded' });
     this.relay?.start();
+    if (this.config.purge.at) {
+      this.purgeSchedule = new PurgeSchedule(this.config.purge.at, this.purge, this.options.log);
+      this.purgeSchedule.start();
+    }
   }
 
   private closed?: Promise<void>;
@@ -183,6 +195,9 @@ export class Runtime {
   }
 
   private async shutdown(): Promise<void> {
+    // A running purge stops after its batch and records what it deleted while the database is there.
+    this.purgeSchedule?.stop();
+    await this.purge.stop();
     await this.relay?.stop();
     await this.keys?.stop();
     await this.runner?.stop();
@@ -217,6 +232,7 @@ export class Runtime {
       { provide: REFRESH_GRANT_HISTORY, useValue: new PostgresRefreshGrantHistory(this.db) },
       { provide: REFRESH_TOKEN_DETAILS_READ_MODEL, useValue: new PostgresRefreshTokenDetailsReadModel(this.db) },
       { provide: AUDIT_READ_MODEL, useValue: new PostgresAuditReadModel(this.db) },
+      { provide: EXPIRED_TOKEN_PURGE, useValue: this.purge },
       ...(this.keyFactory ? [{ provide: KEY_FACTORY, useValue: this.keyFactory }] : []),
       ...(this.keys ? [{ provide: ACCESS_TOKENS, useValue: new KeyCacheAccessTokens(this.keys) }] : []),
     ];

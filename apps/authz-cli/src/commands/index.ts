@@ -3,6 +3,7 @@ import { clients } from './clients';
 import { cluster } from './cluster';
 import { health } from './health';
 import { params } from './params';
+import { purge } from './purge';
 import { set } from './set';
 import { show } from './show';
 import { users } from './users';
@@ -13,4 +14,4 @@ import { audit } from './audit';
  * Every command group, in the order `authz --help` lists them. A new group (tokens, audit,
  * purge, replay) is one file beside these and one line here.
  */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [health, params, users, clients, tokens, audit, show, set, cluster];
+export const COMMAND_GROUPS: readonly CommandGroup[] = [health, params, users, clients, tokens, audit, purge, show, set, cluster];

@@ -6,3 +6,4 @@ export * from './keys.port';
 export * from './tokens.port';
 export * from './directory.port';
 export * from './grants.port';
+export * from './purge.port';

@@ -1,0 +1,170 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import pg from 'pg';
+import { KAFKA_BROKERS, ROOT, createDatabase, uniqueName, waitFor } from '../support/infra';
+import { api, basic, startNode, type Node } from '../support/processes';
+
+const LAUNCHER = resolve(ROOT, 'apps/authz-cli/bin/authz.js');
+const PASSWORD = 'purge-admin-password';
+
+/**
+ * The purge on two real server nodes sharing PostgreSQL and Kafka: the daily schedule on both
+ * (one runs it), POST /admin/purge and `authz purge`, with another node's run in the way.
+ */
+describe('purge of expired refresh tokens on a cluster of two nodes', () => {
+  let database: Awaited<ReturnType<typeof createDatabase>>;
+  let sql: pg.Client;
+  let nodeA: Node;
+  let nodeB: Node;
+  let scheduledAt: number;
+  const admin = basic('admin', PASSWORD);
+
+  beforeAll(async () => {
+    database = await createDatabase('authz_e2e');
+    // The first whole minute at least 60 s away: both nodes are up by then.
+    scheduledAt = Math.ceil((Date.now() + 60_000) / 60_000) * 60_000;
+    const at = new Date(scheduledAt).toISOString().slice(11, 16);
+    const env = {
+      AUTHZ_DATABASE_URL: database.url,
+      AUTHZ_KAFKA_BROKERS: KAFKA_BROKERS,
+      AUTHZ_KAFKA_TOPIC_PREFIX: uniqueName('e2e'),
+      AUTHZ_ADMIN_USER: 'admin',
+      AUTHZ_ADMIN_PASSWORD: PASSWORD,
+      AUTHZ_KEK: randomBytes(32).toString('base64'),
+      AUTHZ_PURGE_AT: at,
+      AUTHZ_PURGE_PAUSE_MS: '100',
+    };
+    [nodeA, nodeB] = await Promise.all([startNode('server', { ...env, AUTHZ_NODE_ID: 'node-a' }), startNode('server', { ...env, AUTHZ_NODE_ID: 'node-b' })]);
+    sql = new pg.Client({ connectionString: database.url });
+    await sql.connect();
+  });
+
+  afterAll(async () => {
+    await sql?.end();
+    await Promise.all([nodeA?.stop(), nodeB?.stop()]);
+    await database?.drop();
+  });
+
+  /** `count` rows as the projection writes them, valid until `validity` on (10 ms apart). */
+  async function seed(prefix: string, count: number, validity: string): Promise<void> {
+    await sql.query(
+      `INSERT INTO refreshtokendetails (pkid, refreshtokenindex, userid, clientid, validity, state, scope, grant_type, family,
+                                        issued_at, issued_position, family_position, node_id)
+       SELECT $1 || '-' || i, 'hash-' || $1 || '-' || i, 'user-' || (i % 97), 'client', (${validity}) + i * interval '10 ms',
+              (ARRAY['active', 'rotated', 'revoked'])[1 + i % 3], 'chat', 'authorization_code', 'family-' || i, now() - interval '60 days', i, i, 'seed'
+         FROM generate_series(1, $2::int) AS i`,
+      [prefix, count],
+    );
+  }
+  const expired = async () => Number((await sql.query('SELECT count(*) AS n FROM refreshtokendetails WHERE validity < now()')).rows[0].n);
+  const live = async () => Number((await sql.query('SELECT count(*) AS n FROM refreshtokendetails WHERE validity >= now()')).rows[0].n);
+  const purgeEvents = async () =>
+    (await sql.query("SELECT actor, node_id, data FROM events WHERE stream_id = 'maintenance-purge' ORDER BY stream_version")).rows as {
+      actor: string;
+      node_id: string;
+      data: Record<string, unknown>;
+    }[];
+  const purge = (node: Node, options: Parameters<typeof api>[1] = {}) => api(`${node.url}/admin/purge`, { method: 'POST', auth: admin, ...options });
+
+  function authz(node: Node, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((done, fail) => {
+      const child = spawn(process.execPath, [LAUNCHER, ...args], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, AUTHZ_URL: node.url, AUTHZ_ADMIN_USER: 'admin', AUTHZ_ADMIN_PASSWORD: PASSWORD },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.once('error', fail);
+      child.once('close', (code) => done({ code, stdout, stderr }));
+    });
+  }
+
+  it('both nodes schedule the daily run at AUTHZ_PURGE_AT; one of them runs it', async () => {
+    await seed('daily', 100_000, `now() - interval '3 days'`);
+    await seed('live', 500, `now() + interval '3 days'`);
+    expect(Date.now()).toBeLessThan(scheduledAt);
+    const [event] = await waitFor(async () => {
+      const events = await purgeEvents();
+      return events.length > 0 && events;
+    }, scheduledAt - Date.now() + 60_000, 'the scheduled purge');
+    expect(event.data).toMatchObject({ count: 100_000, batches: 21, capped: false, trigger: 'schedule' });
+    expect(Date.parse(event.data.cutoff as string)).toBeGreaterThanOrEqual(scheduledAt);
+    expect(event.actor).toBe(`system:${event.node_id}`);
+    expect(await expired()).toBe(0);
+    expect(await live()).toBe(500);
+    // The other node found the lock taken (or, if its timer fired after the run, nothing to do):
+    // either way it records nothing.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await purgeEvents()).toHaveLength(1);
+    const other = event.node_id === 'node-a' ? nodeB : nodeA;
+    expect(other.output()).toMatch(/scheduled purge skipped: another node is purging|purge done \{[^}]*"count":0/);
+  });
+
+  it('refuses requests without admin credentials (401) and bad options (400, 415), purging nothing', async () => {
+    await seed('untouched', 1_000, `now() - interval '1 day'`);
+    const events = (await purgeEvents()).length;
+    const none = await api(`${nodeA.url}/admin/purge`, { method: 'POST' });
+    expect(none.status).toBe(401);
+    expect(none.body).toMatchObject({ error: 'invalid_client' });
+    expect((await api(`${nodeA.url}/admin/purge`, { method: 'POST', auth: basic('admin', 'wrong') })).status).toBe(401);
+    for (const body of [{ maxRows: 0 }, { maxRows: -5 }, { maxRows: 1.5 }, { maxRows: '100' }, { maxRows: 1e12 }, { maxRows: null }, { maxrows: 10 }, [1], 'all']) {
+      const answer = await purge(nodeB, { body });
+      expect({ body, status: answer.status }).toEqual({ body, status: 400 });
+      expect(answer.body).toMatchObject({ error: 'invalid_request', error_description: expect.any(String) });
+      expect(JSON.stringify(answer.body)).not.toMatch(/\bat \S+:\d+:\d+/);
+    }
+    expect((await purge(nodeB, { rawBody: '{"maxRows": 1', contentType: 'application/json' })).status).toBe(400);
+    expect((await purge(nodeB, { rawBody: 'maxRows=10', contentType: 'application/x-www-form-urlencoded' })).status).toBe(415);
+    expect(await expired()).toBe(1_000);
+    expect(await purgeEvents()).toHaveLength(events);
+  });
+
+  it('POST /admin/purge answers the run: capped by maxRows, then the rest', async () => {
+    await seed('manual', 19_000, `now() - interval '1 day'`);
+    const first = await purge(nodeA, { body: { maxRows: 15_000 } });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ count: 15_000, batches: 3, capped: true, largestBatch: 5_000 });
+    expect(Object.keys(first.body)).toEqual(expect.arrayContaining(['count', 'batches', 'cutoff', 'through', 'capped', 'durationMs']));
+    const rest = await purge(nodeB);
+    expect(rest.status).toBe(200);
+    expect(rest.body).toMatchObject({ count: 5_000, capped: false });
+    expect(await expired()).toBe(0);
+    const events = await purgeEvents();
+    expect(events.slice(-2).map((e) => [e.actor, e.node_id, e.data.count, e.data.trigger])).toEqual([
+      ['user:admin', 'node-a', 15_000, 'manual'],
+      ['user:admin', 'node-b', 5_000, 'manual'],
+    ]);
+  });
+
+  it('while node A purges, node B answers 409 purge_running and `authz purge` exits 1; afterwards the CLI prints a summary', async () => {
+    await seed('big', 200_000, `now() - interval '1 day'`);
+    const running = purge(nodeA);
+    await waitFor(async () => (await expired()) < 200_000, 30_000, 'node A to be purging');
+    const refused = await purge(nodeB);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toEqual({ error: 'purge_running', error_description: expect.stringContaining('another node is purging') });
+    const cli = await authz(nodeB, ['purge']);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain('error: another node is purging expired refresh tokens');
+    expect(cli.stdout).toBe('');
+    expect((await purge(nodeA)).status).toBe(409);
+
+    const done = await running;
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ count: 200_000, batches: 41, capped: false });
+
+    await seed('cli', 7, `now() - interval '1 day'`);
+    const summary = await authz(nodeB, ['purge']);
+    expect(summary).toMatchObject({ code: 0, stderr: '' });
+    expect(summary.stdout).toContain('Purged 7 expired refresh tokens in 1 batch (at most 7 rows each)');
+    expect(summary.stdout).toMatch(/Recorded:\s+RefreshTokensPurged event at position \d+/);
+    const json = await authz(nodeA, ['purge', '--max-rows', '10', '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ count: 0, batches: 1, through: null, capped: false });
+    expect(await live()).toBe(500);
+  });
+});
