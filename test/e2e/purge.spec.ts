@@ -67,6 +67,16 @@ describe('purge of expired refresh tokens on a cluster of two nodes', () => {
     }[];
   const purge = (node: Node, options: Parameters<typeof api>[1] = {}) => api(`${node.url}/admin/purge`, { method: 'POST', auth: admin, ...options });
 
+  /** A reader of the node's /metrics: the value of an unlabelled sample. */
+  async function metric(node: Node): Promise<(name: string) => number> {
+    const text = await (await fetch(`${node.url}/metrics`)).text();
+    return (name) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      if (!line) throw new Error(`no ${name} in /metrics`);
+      return Number(line.slice(name.length + 1));
+    };
+  }
+
   function authz(node: Node, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((done, fail) => {
       const child = spawn(process.execPath, [LAUNCHER, ...args], {
@@ -152,10 +162,21 @@ describe('purge of expired refresh tokens on a cluster of two nodes', () => {
     expect(cli.stderr).toContain('error: another node is purging expired refresh tokens');
     expect(cli.stdout).toBe('');
     expect((await purge(nodeA)).status).toBe(409);
+    // Its progress, in batches that never pass the batch size, is on node A's /metrics.
+    const during = await metric(nodeA);
+    expect(during('authz_purge_running')).toBe(1);
+    expect(during('authz_purge_run_deleted_rows')).toBeGreaterThan(0);
+    expect(during('authz_purge_largest_batch_rows')).toBeLessThanOrEqual(5_000);
 
     const done = await running;
     expect(done.status).toBe(200);
     expect(done.body).toMatchObject({ count: 200_000, batches: 41, capped: false });
+    const after = await metric(nodeA);
+    expect(after('authz_purge_running')).toBe(0);
+    expect(after('authz_purge_largest_batch_rows')).toBe(5_000);
+    expect(after('authz_purge_rows_total')).toBeGreaterThanOrEqual(200_000);
+    expect(after('authz_purge_batches_total')).toBeGreaterThanOrEqual(41);
+    expect((await metric(nodeB))('authz_purge_refused_total')).toBeGreaterThanOrEqual(2);
 
     await seed('cli', 7, `now() - interval '1 day'`);
     const summary = await authz(nodeB, ['purge']);

@@ -16,3 +16,4 @@ export * from './metrics/metrics';
 export * from './metrics/metrics.controller';
 export * from './metrics/token-metrics';
 export * from './purge-schedule';
+export * from './metrics/purge-metrics';

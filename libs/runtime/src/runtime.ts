@@ -66,6 +66,7 @@ import { KekKeyFactory } from './keys/key-factory';
 import { KeyCacheAccessTokens } from './keys/access-tokens';
 import { Metrics } from './metrics/metrics';
 import { tokenCounters } from './metrics/token-metrics';
+import { purgeMetrics } from './metrics/purge-metrics';
 import { shared, stateGauges } from './metrics/state-metrics';
 import { PurgeSchedule } from './purge-schedule';
 
@@ -148,6 +149,7 @@ export class Runtime {
     }
     store.onAppended(tokenCounters(this.metrics));
     stateGauges(this.metrics, { outboxBacklog: () => outboxBacklog(db), projectionLag: this.projectionLag }, options.log);
+    purgeMetrics(this.metrics, () => this.purge.status());
   }
 
   static async create(config: AuthzConfig, options: RuntimeOptions): Promise<Runtime> {
