@@ -10,6 +10,7 @@ import { KeyDistributionController, KeysController } from './http/keys.controlle
 import { ClientsController, OAuthController } from './http/oauth.controller';
 import { AuthorizeController } from './http/authorize.controller';
 import { DiscoveryController } from './http/discovery.controller';
+import { ReplayController } from './http/replay.controller';
 
 @Module({})
 export class AuthzServerModule {
@@ -17,7 +18,7 @@ export class AuthzServerModule {
     return {
       module: AuthzServerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, ParametersController, UsersController, KeysController, KeyDistributionController, OAuthController, ClientsController, AuthorizeController, DiscoveryController],
+      controllers: [HealthController, ParametersController, UsersController, KeysController, KeyDistributionController, OAuthController, ClientsController, AuthorizeController, DiscoveryController, ReplayController],
       providers: [
         ...runtime.providers(),
         ...APPLICATION_HANDLERS,

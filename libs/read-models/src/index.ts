@@ -1,5 +1,6 @@
 export * from './projection';
 export * from './projection-runner';
+export * from './replay-feeds';
 export * from './parameters/parameter.entities';
 export * from './parameters/parameters.projection';
 export * from './parameters/parameters.read-model';

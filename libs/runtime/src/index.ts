@@ -9,3 +9,5 @@ export * from './keys/key-factory';
 export * from './keys/access-tokens';
 export * from './directory/local-directory';
 export * from './directory/ldap-directory';
+export * from './replay/replayer';
+export * from './replay/replay-jobs';

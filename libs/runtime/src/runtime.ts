@@ -34,12 +34,15 @@ import {
   ProjectionRunner,
   ReadModels1700000000001,
   TokenDetailsAndAudit1700000000004,
+  type Projection,
 } from '@authz/read-models';
 import type { AuthzConfig } from './config';
 import { ScryptPasswordHasher } from './password-hasher';
 import { loadKek, unwrapKey, type Kek } from './keys/kek';
 import { KekKeyFactory } from './keys/key-factory';
 import { KeyCacheAccessTokens } from './keys/access-tokens';
+import { Replayer } from './replay/replayer';
+import { ReplayJobs } from './replay/replay-jobs';
 
 export type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -62,6 +65,11 @@ export const MIGRATIONS = [
 ];
 export const ENTITIES = [EnterpriseParameterRow, EnterpriseParameterChangeRow];
 
+/** The read models of the cluster: every projection runner, and every replay, takes this list. */
+export function readModelProjections(): Projection[] {
+  return [new ParametersProjection(), new ClientsProjection()];
+}
+
 /**
  * The adapters behind the ports, chosen by mode: PostgreSQL + Kafka in cluster mode,
  * PGlite + in-process in embedded mode. Everything above them is the same code.
@@ -75,6 +83,8 @@ export class Runtime {
   readonly nodeKeys: PostgresNodeKeysReadModel;
   readonly keyFactory?: KekKeyFactory;
   readonly keys?: KeyCache;
+  /** Replays of the read models and of this node's key cache, as background jobs (POST /admin/replay). */
+  readonly replays: ReplayJobs;
 
   private constructor(
     readonly config: AuthzConfig,
@@ -101,10 +111,13 @@ export class Runtime {
     if (options.relay) {
       this.relay = new OutboxRelay(db, transport, { pollMs: config.relayPollMs, log: options.log });
     }
-    if (options.projections) {
-      this.runner = new ProjectionRunner(db, store, transport, [new ParametersProjection(), new ClientsProjection()], prefix);
-      if (cached) this.runner.onApplied((name) => name === 'parameters' && cached.invalidate());
-    }
+    // Only a node that runs projections starts the runner; any node can replay through it
+    // (against the shared database), and a runner that is not started subscribes to nothing.
+    const runner = new ProjectionRunner(db, store, transport, readModelProjections(), prefix);
+    if (cached) runner.onApplied((name) => name === 'parameters' && cached.invalidate());
+    if (options.projections) this.runner = runner;
+    const history = transport instanceof KafkaTransport ? transport : undefined;
+    this.replays = new ReplayJobs(new Replayer(runner, store, this.keys, history), options.log);
   }
 
   static async create(config: AuthzConfig, options: RuntimeOptions): Promise<Runtime> {

@@ -3,6 +3,7 @@ import { clients } from './clients';
 import { cluster } from './cluster';
 import { health } from './health';
 import { params } from './params';
+import { replay } from './replay';
 import { set } from './set';
 import { show } from './show';
 import { users } from './users';
@@ -11,4 +12,4 @@ import { users } from './users';
  * Every command group, in the order `authz --help` lists them. A new group (tokens, audit,
  * purge, replay) is one file beside these and one line here.
  */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [health, params, users, clients, show, set, cluster];
+export const COMMAND_GROUPS: readonly CommandGroup[] = [health, params, users, clients, show, set, cluster, replay];
