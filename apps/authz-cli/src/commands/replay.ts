@@ -29,7 +29,7 @@ const BAR_WIDTH = 30;
 const REPLAY_HELP = `
 What it replays (the server lists the names when one is wrong):
   <projection>  one read model, e.g. parameters, clients
-  all           every read model, and the key cache of the node that runs the replay
+  all           every read model, and the key caches (as keys)
   keys          that node's key cache; every other node reloads its own when it sees the
                 replay's event (ProjectionReplayed "keys")
 
