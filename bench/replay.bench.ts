@@ -1,7 +1,6 @@
 /**
  * Replay rate: a fresh database filled with 1,000,000 events of the types the read models
- * read (ClientRegistered, EnterpriseParametersChanged, TokenIssued with and without a refresh
- * token), then a replay of every projection the runtime registers, from position 0 of the
+ * read (parameter changes, client registrations, token issues, refreshes and revocations), then a replay of every projection the runtime registers, from position 0 of the
  * event store, in one transaction, as `authz replay all` runs it. The reference, in the same
  * run: reading the same events through the same windows and decoding, applying nothing.
  * Run with `npm run bench -- replay` (needs `scripts/infra.sh up`); BENCH_EVENTS changes the count.
@@ -28,34 +27,50 @@ async function admin(sql: string): Promise<void> {
 }
 
 /**
- * Events i in [first, last): by i % 10, 0–1 ClientRegistered (a stream each), 2 a change of the
- * parameters (one stream, consecutive versions), 3–4 TokenIssued for authorization_code with a
- * refresh token, 5–9 TokenIssued for client_credentials; the shapes of libs/contracts.
+ * Events i in [first, last), by i % 1000, in the shapes of libs/contracts and in a mix an
+ * authorization server sees (parameters change rarely, clients now and then, tokens all the time):
+ *   0         EnterpriseParametersChanged (the one stream `parameters-cluster`)     0.1 %
+ *   1–20      ClientRegistered (a stream each)                                      2 %
+ *   21–199    TokenIssued, authorization_code with a refresh token (stream grant-<tid>) 17.9 %
+ *   200–378   TokenRefreshed of the grant issued 179 events before (its version 2)  17.9 %
+ *   379–399   TokenRevoked of the grant issued 358 events before (its version 3)    2.1 %
+ *   400–999   TokenIssued, client_credentials (stream grant-<jti>)                  60 %
  */
 const FILL = `
+  WITH s AS (
+    SELECT i, i % 1000 AS k,
+      CASE WHEN i % 1000 < 200 THEN i WHEN i % 1000 < 379 THEN i - 179 ELSE i - 358 END AS g,
+      timestamptz '2026-01-01' + i * interval '10 ms' AS at
+    FROM generate_series($1::bigint, $2::bigint - 1) AS i),
+  e AS (
+    SELECT *, md5('t' || g)::uuid::text AS tid, md5('a' || i)::uuid::text AS jti,
+      'bench-client-' || (g % 500) AS client, 'user-' || (g % 5000) AS usr,
+      to_char(at + interval '1 hour', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS access_expiry
+    FROM s)
   INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, occurred_at, node_id, correlation_id, actor, data)
   SELECT gen_random_uuid(),
-    CASE WHEN k < 2 THEN 'client-bench-' || i WHEN k = 2 THEN 'parameters-cluster' ELSE 'grant-' || md5(i::text) END,
-    CASE WHEN k = 2 THEN i / 10 + 1 ELSE 1 END,
-    CASE WHEN k < 2 THEN 'ClientRegistered' WHEN k = 2 THEN 'EnterpriseParametersChanged' ELSE 'TokenIssued' END,
-    1, timestamptz '2026-01-01' + i * interval '10 ms', 'bench-node', 'bench-' || i,
-    CASE WHEN k < 2 THEN 'user:admin' WHEN k = 2 THEN 'user:admin' ELSE 'client:bench-' || (i % 1000) * 10 END,
+    CASE WHEN k = 0 THEN 'parameters-cluster' WHEN k < 21 THEN 'client-bench-' || i WHEN k < 400 THEN 'grant-' || tid ELSE 'grant-' || jti END,
+    CASE WHEN k = 0 THEN i / 1000 + 1 WHEN k < 200 THEN 1 WHEN k < 379 THEN 2 WHEN k < 400 THEN 3 ELSE 1 END,
+    CASE WHEN k = 0 THEN 'EnterpriseParametersChanged' WHEN k < 21 THEN 'ClientRegistered' WHEN k < 200 THEN 'TokenIssued'
+         WHEN k < 379 THEN 'TokenRefreshed' WHEN k < 400 THEN 'TokenRevoked' ELSE 'TokenIssued' END,
+    1, at, 'bench-node', 'bench-' || i,
+    CASE WHEN k < 21 THEN 'user:admin' WHEN k < 400 THEN 'user:' || usr ELSE 'client:' || client END,
     CASE
-      WHEN k < 2 THEN jsonb_build_object('clientId', 'bench-' || i, 'clientName', 'Bench client ' || i, 'type', 'confidential',
+      WHEN k = 0 THEN jsonb_build_object('changes', jsonb_build_object('accessTokenExpiryMinutes', 1 + (i / 1000) % 1440),
+        'previous', jsonb_build_object('accessTokenExpiryMinutes', 1 + (i / 1000 + 1439) % 1440))
+      WHEN k < 21 THEN jsonb_build_object('clientId', 'bench-' || i, 'clientName', 'Bench client ' || i, 'type', 'confidential',
         'redirectUris', '[]'::jsonb, 'grantTypes', '["client_credentials"]'::jsonb, 'scope', 'vm.read vm.write')
-      WHEN k = 2 THEN jsonb_build_object('changes', jsonb_build_object('accessTokenExpiryMinutes', 1 + (i / 10) % 1440),
-        'previous', jsonb_build_object('accessTokenExpiryMinutes', 1 + (i / 10 + 1439) % 1440))
-      WHEN k < 5 THEN jsonb_build_object('grantType', 'authorization_code', 'clientId', 'bench-' || (i % 1000) * 10,
-        'userId', 'user-' || (i % 5000), 'scope', 'vm.read',
-        'accessToken', jsonb_build_object('jti', md5('a' || i), 'expiresAt', to_char(timestamptz '2026-01-01' + i * interval '10 ms' + interval '1 hour', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
-        'refreshToken', jsonb_build_object('tid', md5('t' || i), 'hash', md5('h' || i) || md5('H' || i),
-          'expiresAt', to_char(timestamptz '2026-01-01' + i * interval '10 ms' + interval '60 days', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
-        'family', md5('t' || i))
-      ELSE jsonb_build_object('grantType', 'client_credentials', 'clientId', 'bench-' || (i % 1000) * 10, 'userId', null,
-        'scope', 'vm.read', 'accessToken', jsonb_build_object('jti', md5('a' || i),
-        'expiresAt', to_char(timestamptz '2026-01-01' + i * interval '10 ms' + interval '1 hour', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+      WHEN k < 200 THEN jsonb_build_object('grantType', 'authorization_code', 'clientId', client, 'userId', usr, 'scope', 'vm.read',
+        'accessToken', jsonb_build_object('jti', jti, 'expiresAt', access_expiry),
+        'refreshToken', jsonb_build_object('tid', tid, 'hash', encode(sha256(('r' || g)::bytea), 'hex'),
+          'expiresAt', to_char(at + interval '60 days', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+      WHEN k < 379 THEN jsonb_build_object('clientId', client, 'userId', usr, 'tid', tid,
+        'accessToken', jsonb_build_object('jti', jti, 'expiresAt', access_expiry))
+      WHEN k < 400 THEN jsonb_build_object('clientId', client, 'userId', usr, 'tid', tid, 'reason', 'client_request')
+      ELSE jsonb_build_object('grantType', 'client_credentials', 'clientId', client, 'userId', null, 'scope', 'vm.read',
+        'accessToken', jsonb_build_object('jti', jti, 'expiresAt', access_expiry))
     END
-  FROM (SELECT i, i % 10 AS k FROM generate_series($1::bigint, $2::bigint - 1) AS i) AS s`;
+  FROM e`;
 
 function rate(events: number, ms: number): number {
   return Math.round(events / (ms / 1000));
