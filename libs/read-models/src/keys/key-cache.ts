@@ -38,7 +38,7 @@ interface HeldKeys {
   encryption?: CachedEncryptionKey;
 }
 
-export const KEY_RING = streamId('keyring', 'cluster');
+const KEY_RING = streamId('keyring', 'cluster');
 /** The name a replay of the key caches goes by (`authz replay keys`). */
 export const KEY_CACHE_REPLAY = 'keys';
 const HEARTBEAT_MS = 10_000;
