@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { run } from './cli';
 import { ago, clusterKeysTable } from './commands/cluster';
 import { parseAssignments } from './commands/params';
+import { progressLine, type ReplayJob } from './commands/replay';
 import { resolveCredentials, resolveUrl } from './connection';
 import { CliError, EXIT } from './errors';
 import type { Io } from './io';
@@ -21,7 +22,7 @@ interface Call {
 async function cli(
   argv: string[],
   answer: (call: Call) => { status: number; body?: unknown } | Error = () => ({ status: 200, body: {} }),
-  options: { env?: Record<string, string>; stdin?: string; cwd?: string; tty?: boolean } = {},
+  options: { env?: Record<string, string>; stdin?: string; cwd?: string; tty?: boolean; stderrTty?: boolean } = {},
 ) {
   let stdout = '';
   let stderr = '';
@@ -44,6 +45,7 @@ async function cli(
     stdout: (s) => void (stdout += s),
     stderr: (s) => void (stderr += s),
     stdin: Object.assign(Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]), { isTTY: options.tty }),
+    stderrIsTTY: options.stderrTty,
     env: options.env ?? {},
     cwd: options.cwd ?? mkdtempSync(join(tmpdir(), 'authz-cli-')),
     fetch: fakeFetch,
@@ -420,6 +422,96 @@ describe('purge (in-process, scripted server)', () => {
     expect(result.stdout).toContain('Usage: authz purge');
     expect(result.stdout).toContain('AUTHZ_PURGE_MAX_ROWS');
     expect(result.stdout).toContain('Only one node purges at a time');
+  });
+});
+
+describe('replay (in-process, scripted server)', () => {
+  const admin = { env: { AUTHZ_ADMIN_USER: 'admin', AUTHZ_ADMIN_PASSWORD: 'secret-pw', AUTHZ_URL: 'http://srv:1' } };
+  const job = (over: Partial<ReplayJob> = {}): ReplayJob => ({
+    id: 'job-1',
+    projection: 'all',
+    targets: ['parameters', 'clients', 'keys'],
+    from: 0,
+    source: 'store',
+    state: 'running',
+    processed: 0,
+    total: 1000,
+    rate: 0,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: null,
+    ...over,
+  });
+  const done = job({
+    state: 'done',
+    processed: 1000,
+    rate: 400,
+    applied: { parameters: 10, clients: 990, keys: 3 },
+    finishedAt: '2026-01-01T00:00:02.500Z',
+  });
+  /** POST starts the job; each GET answers the next of `states`, the last one for ever. */
+  const server = (...states: ReplayJob[]) => {
+    let gets = 0;
+    return (call: Call) => (call.method === 'POST' ? { status: 202, body: job() } : { status: 200, body: states[Math.min(gets++, states.length - 1)] });
+  };
+
+  it('starts the job, polls it until done, and prints the count, the time and the rate', async () => {
+    const result = await cli(['replay', 'all'], server(job({ processed: 500, rate: 250 }), done), admin);
+    expect(result.code).toBe(0);
+    expect(result.calls.map((c) => `${c.method} ${c.url}`)).toEqual([
+      'POST http://srv:1/admin/replay',
+      'GET http://srv:1/admin/replay/job-1',
+      'GET http://srv:1/admin/replay/job-1',
+    ]);
+    expect(result.calls[0].body).toEqual({ projection: 'all', from: 0, source: 'store' });
+    expect(result.stdout).toContain('Replayed all from position 0 (event store): 1,000 events read in 2.5 s, 400 events/s.');
+    expect(result.stdout).toMatch(/clients\s+990 events applied/);
+    expect(result.stdout).toMatch(/keys\s+3 key ring events reloaded/);
+    // Not a terminal: no bar redrawn (a plain line only every few seconds).
+    expect(result.stderr).not.toContain('\r');
+  });
+
+  it('draws a progress bar on a terminal\'s stderr and clears it at the end', async () => {
+    const result = await cli(['replay', 'clients', '--from', '1200', '--source', 'kafka'], server(job({ processed: 500, rate: 250 }), done), { ...admin, stderrTty: true });
+    expect(result.code).toBe(0);
+    expect(result.calls[0].body).toEqual({ projection: 'clients', from: 1200, source: 'kafka' });
+    expect(result.stderr).toContain('\rreplay all [###############---------------]  50%  500/1,000 events  250 events/s');
+    expect(result.stderr.endsWith('\r\x1b[K')).toBe(true);
+  });
+
+  it('--json prints the finished job', async () => {
+    const result = await cli(['replay', 'all', '--json'], server(done), admin);
+    expect(JSON.parse(result.stdout)).toEqual(done);
+  });
+
+  it('a failed job: exit 1 with the server\'s reason', async () => {
+    const result = await cli(['replay', 'clients'], server(job({ state: 'failed', error: 'Kafka delivered nothing for 60 s', finishedAt: '2026-01-01T00:01:00.000Z' })), admin);
+    expect(result.code).toBe(EXIT.refused);
+    expect(result.stderr).toContain('error: the replay of clients failed: Kafka delivered nothing for 60 s');
+    expect(result.stdout).toBe('');
+  });
+
+  it.each([
+    [400, 'no projection "nope": one of parameters, clients, keys, all'],
+    [409, 'a replay of all (job job-0) is running; wait for it to finish'],
+  ])('HTTP %d on start → exit 1 with the message, no polling', async (status, message) => {
+    const result = await cli(['replay', 'nope'], () => ({ status, body: { error: 'invalid_request', error_description: message } }), admin);
+    expect(result.code).toBe(EXIT.refused);
+    expect(result.stderr).toBe(`error: ${message}\n`);
+    expect(result.calls).toHaveLength(1);
+  });
+
+  it.each([[['replay']], [['replay', 'all', '--from', '-1']], [['replay', 'all', '--from', 'x']], [['replay', 'all', '--from', '1.5']], [['replay', 'all', '--source', 'ftp']]])(
+    '%p → exit 2, nothing sent',
+    async (argv) => {
+      const result = await cli(argv, server(done), admin);
+      expect(result.code).toBe(EXIT.usage);
+      expect(result.calls).toHaveLength(0);
+    },
+  );
+
+  it('progressLine: never past 100%, nothing to read is 0%', () => {
+    expect(progressLine(job({ processed: 1500, total: 1000 }))).toContain('100%');
+    expect(progressLine(job({ processed: 0, total: 0 }))).toContain('  0%');
   });
 });
 

@@ -3,6 +3,8 @@ export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** stderr is a terminal: progress may redraw one line there. */
+  stderrIsTTY?: boolean;
   env: Record<string, string | undefined>;
   cwd: string;
   fetch: typeof fetch;
@@ -17,6 +19,7 @@ export function processIo(): Io {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     stdin: process.stdin,
+    stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,
     cwd: process.cwd(),
     fetch: globalThis.fetch,

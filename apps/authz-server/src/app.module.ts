@@ -12,6 +12,7 @@ import { AuthorizeController } from './http/authorize.controller';
 import { DiscoveryController } from './http/discovery.controller';
 import { AuditController, RefreshTokensController, SsospRevokeController } from './http/refresh-tokens.controller';
 import { PurgeController } from './http/purge.controller';
+import { ReplayController } from './http/replay.controller';
 
 @Module({})
 export class AuthzServerModule {
@@ -21,7 +22,7 @@ export class AuthzServerModule {
       imports: [CqrsModule.forRoot()],
       controllers: [
         HealthController, MetricsController, ParametersController, UsersController, KeysController, KeyDistributionController, OAuthController, ClientsController, AuthorizeController, DiscoveryController,
-        RefreshTokensController, SsospRevokeController, AuditController, PurgeController,
+        RefreshTokensController, SsospRevokeController, AuditController, PurgeController, ReplayController,
       ],
       providers: [
         ...runtime.providers(),

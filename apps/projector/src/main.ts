@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, Runtime, createLogger, loadConfig, observeRequests } from '@authz/runtime';
@@ -7,7 +8,8 @@ import { ProjectorModule } from './app.module';
 const USAGE = `usage: projector [--rebuild <projection>|all]
 
 Consumes the event topics and keeps the read models up to date (cluster mode).
-  --rebuild NAME   rebuild one read model (or all) from position 0 of the event store, then exit`;
+  --rebuild NAME   rebuild one read model (or all) from position 0 of the event store, in one
+                   transaction (readers see the old model until it commits), then exit`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { rebuild: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
@@ -21,16 +23,17 @@ async function main(): Promise<void> {
   const runner = runtime.runner!;
 
   if (values.rebuild) {
-    const chosen = runner.projections.filter((p) => values.rebuild === 'all' || p.name === values.rebuild);
-    if (chosen.length === 0) {
-      console.error(`projector: no projection "${values.rebuild}" (known: ${runner.projections.map((p) => p.name).join(', ')})`);
+    // The same replay as POST /admin/replay (from position 0 of the store), run in the foreground.
+    const replayer = runtime.replays.replayer;
+    if (!replayer.names().includes(values.rebuild)) {
+      console.error(`projector: no projection "${values.rebuild}" (known: ${replayer.names().join(', ')})`);
       await runtime.close();
       process.exit(2);
     }
-    for (const projection of chosen) {
-      const started = Date.now();
-      const applied = await runner.rebuild(projection);
-      console.log(`rebuilt ${projection.name}: ${applied} events in ${Date.now() - started} ms`);
+    const context = { actor: `system:${config.nodeId}`, correlationId: `rebuild-${randomUUID()}` };
+    const outcome = await replayer.run({ projection: values.rebuild, from: 0, source: 'store' }, context);
+    for (const [name, applied] of Object.entries(outcome.applied)) {
+      console.log(`rebuilt ${name}: ${applied} events in ${outcome.durationMs} ms`);
     }
     await runtime.close();
     return;

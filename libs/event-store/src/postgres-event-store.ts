@@ -152,8 +152,22 @@ export class PostgresEventStore implements EventStore {
     return rows.map(toEnvelope);
   }
 
-  async headPosition(): Promise<number> {
-    const [row] = await this.db.query<{ head: string | null }>('SELECT max(position) AS head FROM events');
+  /**
+   * Events of these categories with `after` < position <= `upTo`, in position order: a window
+   * of positions rather than a row limit, so that a reader that skips other categories still
+   * knows how far it has got.
+   */
+  async readWindow(after: number, upTo: number, categories: readonly string[], tx?: Transaction): Promise<EventEnvelope[]> {
+    const sql = `SELECT ${COLUMNS} FROM events
+      WHERE position > $1 AND position <= $2 AND split_part(stream_id, '-', 1) = ANY($3::text[]) ORDER BY position`;
+    const params = [after, upTo, categories];
+    const rows: EventRow[] = tx ? await managerOf(tx).query(sql, params) : await this.db.query<EventRow>(sql, params);
+    return rows.map(toEnvelope);
+  }
+
+  async headPosition(tx?: Transaction): Promise<number> {
+    const sql = 'SELECT max(position) AS head FROM events';
+    const [row]: { head: string | null }[] = tx ? await managerOf(tx).query(sql) : await this.db.query(sql);
     return Number(row.head ?? 0);
   }
 }

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import { STREAM_CATEGORIES, categoryOf, topicFor, type EventEnvelope, type StreamCategory } from '@authz/contracts';
-import type { ErrorLogFields, EventTransport, SubscribeOptions, Subscription } from '@authz/application';
+import type { ErrorLogFields, EventHistory, EventTransport, SubscribeOptions, Subscription } from '@authz/application';
 import { logFieldsOf } from './log-fields';
 import { decode, encode } from './codec';
 
@@ -16,13 +17,15 @@ export interface KafkaTransportOptions {
 const HEALTH_TIMEOUT_MS = 3_000;
 const HANDLER_RETRY_MS = 500;
 const JOIN_WAIT_MS = 30_000;
+/** A history read that gets nothing new for this long has stalled (the broker went away?). */
+const HISTORY_IDLE_MS = 60_000;
 
 /**
  * Cluster mode's transport. One topic per stream category, kept for ever, keyed by stream;
  * an idempotent producer with acks from all in-sync replicas and one request in flight, so
  * that a retried send neither duplicates nor reorders.
  */
-export class KafkaTransport implements EventTransport {
+export class KafkaTransport implements EventTransport, EventHistory {
   private readonly kafka: Kafka;
   private producer?: Producer;
   private readonly consumers = new Set<Consumer>();
@@ -124,6 +127,78 @@ export class KafkaTransport implements EventTransport {
         await consumer.disconnect();
       },
     };
+  }
+
+  /**
+   * Reads the topics of these categories from their first offset up to the high-water marks
+   * taken at the call, with a consumer group of its own that commits nothing and is deleted
+   * afterwards. Partitions are read one batch at a time, so `handle` never runs twice at once.
+   */
+  async readHistory(
+    categories: readonly StreamCategory[],
+    handle: (events: EventEnvelope[]) => Promise<void>,
+    total?: (count: number) => void,
+  ): Promise<void> {
+    const topics = categories.map((c) => this.topic(c));
+    // Per partition, the offset after the last message to read; partitions with nothing to read are left out.
+    const ends = new Map<string, number>();
+    let count = 0;
+    await this.withAdmin(async (admin) => {
+      for (const topic of topics) {
+        for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+          if (Number(high) > Number(low)) ends.set(`${topic}:${partition}`, Number(high));
+          count += Number(high) - Number(low);
+        }
+      }
+    });
+    total?.(count);
+    if (ends.size === 0) return;
+
+    const groupId = `${this.options.topicPrefix}.history.${randomUUID()}`;
+    const consumer = this.kafka.consumer({ groupId, retry: { initialRetryTime: 300, retries: 8 } });
+    let finish!: (error?: Error) => void;
+    const finished = new Promise<void>((resolve, reject) => (finish = (error) => (error ? reject(error) : resolve())));
+    let lastProgress = Date.now();
+    const idle = setInterval(() => {
+      if (Date.now() - lastProgress > HISTORY_IDLE_MS) finish(new Error(`Kafka delivered nothing for ${HISTORY_IDLE_MS / 1000} s before the end of the topics`));
+    }, 1_000);
+    consumer.on(consumer.events.CRASH, ({ payload }) => finish(payload.error));
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({ batch, pause, heartbeat }) => {
+          const key = `${batch.topic}:${batch.partition}`;
+          const end = ends.get(key);
+          if (end === undefined) {
+            pause();
+            return;
+          }
+          const wanted = batch.messages.filter((m) => Number(m.offset) < end);
+          try {
+            if (wanted.length > 0) await handle(wanted.map((m) => decode(m.value, m.headers)));
+          } catch (error) {
+            finish(error as Error);
+            pause();
+            return;
+          }
+          lastProgress = Date.now();
+          if (Number(batch.lastOffset()) + 1 >= end) {
+            ends.delete(key);
+            pause();
+            if (ends.size === 0) finish();
+          }
+          await heartbeat();
+        },
+      });
+      await finished;
+    } finally {
+      clearInterval(idle);
+      await consumer.disconnect().catch(() => undefined);
+      await this.withAdmin((admin) => admin.deleteGroups([groupId])).catch(() => undefined);
+    }
   }
 
   async healthy(): Promise<boolean> {

@@ -1,6 +1,7 @@
 export * from './projection';
 export * from './projection-runner';
 export * from './projection-lag';
+export * from './replay-feeds';
 export * from './parameters/parameter.entities';
 export * from './parameters/parameters.projection';
 export * from './parameters/parameters.read-model';

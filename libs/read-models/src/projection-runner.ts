@@ -1,8 +1,9 @@
 import type { EntityManager } from 'typeorm';
-import type { EventEnvelope } from '@authz/contracts';
-import type { ErrorLogFields, EventTransport, Subscription, Transaction } from '@authz/application';
+import type { EventEnvelope, StreamCategory } from '@authz/contracts';
+import type { ErrorLogFields, EventTransport, Subscription } from '@authz/application';
 import type { Database, PostgresEventStore } from '@authz/event-store';
 import type { Projection } from './projection';
+import { StoreFeed, type ReplayFeed, type ReplayProgress } from './replay-feeds';
 
 export interface ProjectionStatus {
   projection: string;
@@ -11,7 +12,12 @@ export interface ProjectionStatus {
   appliedAt: string | null;
 }
 
-const REBUILD_BATCH = 1_000;
+const CATCH_UP_BATCH = 1_000;
+/** How long a live batch waits for a replay of its projection before it fails (and its transport retries it). */
+const BUSY_WAIT_MS = 10_000;
+const BUSY_POLL_MS = 250;
+/** How long a replay waits for another replay of the same projection (maybe on another node). */
+const REPLAY_LOCK_TIMEOUT = '30s';
 
 /** A projection failed on an event: names the event, and the request that caused it, for the log. */
 export class ProjectionError extends Error {
@@ -23,11 +29,38 @@ export class ProjectionError extends Error {
   }
 }
 
-/** A 31-bit key per projection for its advisory lock (shared: apply, exclusive: rebuild). */
+export interface ReplayOptions {
+  /**
+   * 0: empty the read models and apply every event from the first. N > 0: keep them and
+   * apply the events after position N that they have not applied yet (by stream version).
+   */
+  from: number;
+  /** Default: the event store. */
+  feed?: ReplayFeed;
+  progress?: (progress: ReplayProgress) => void;
+}
+
+export interface ReplayResult {
+  /** Events applied, by projection. */
+  applied: Record<string, number>;
+  /** Events read. */
+  processed: number;
+}
+
+/** A 31-bit key per projection for its advisory lock (shared: live batches, exclusive: a replay). */
 function lockKey(name: string): number {
   let hash = 7_263_100;
   for (const char of name) hash = (hash * 31 + char.charCodeAt(0)) | 0;
   return hash & 0x7fffffff;
+}
+
+function reads(projection: Projection, event: EventEnvelope): boolean {
+  return projection.categories.some((c) => event.streamId.startsWith(`${c}-`));
+}
+
+function isLockTimeout(error: unknown): boolean {
+  const driverError = (error as { driverError?: { code?: string } }).driverError ?? error;
+  return (driverError as { code?: string }).code === '55P03';
 }
 
 /**
@@ -81,45 +114,64 @@ export class ProjectionRunner {
   async handleBatch(projection: Projection, events: readonly EventEnvelope[]): Promise<number> {
     if (events.length === 0) return 0;
     const applied = await this.db.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock_shared($1)', [lockKey(projection.name)]);
+      await this.waitForReplay(manager, projection);
+      let last: EventEnvelope | undefined;
       let count = 0;
       for (const event of events) {
+        if (!(await this.claim(manager, projection, event))) continue;
         try {
-          if (await this.applyOnce(manager, projection, event)) count += 1;
+          await projection.apply(manager, event);
         } catch (error) {
           throw new ProjectionError(projection.name, event, error);
         }
+        if (!last || event.position > last.position) last = event;
+        count += 1;
       }
+      if (last) await this.checkpoint(manager, projection, last);
       return count;
     });
     if (applied > 0) for (const listener of this.appliedListeners) listener(projection.name);
     return applied;
   }
 
-  /**
-   * Rebuilds a read model from position 0 of the event store in one transaction: readers see
-   * the old model until the new one is complete, and live events wait for it.
-   */
+  /** Rebuilds one read model from position 0 of the event store. */
   async rebuild(projection: Projection): Promise<number> {
-    const applied = await this.db.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [lockKey(projection.name)]);
-      await projection.clear(manager);
-      await manager.query('DELETE FROM projection_stream_versions WHERE projection = $1', [projection.name]);
-      await manager.query('DELETE FROM projection_checkpoints WHERE projection = $1', [projection.name]);
-      let count = 0;
-      for (let after = 0; ; ) {
-        const events = await this.store.readAll(after, REBUILD_BATCH, manager as unknown as Transaction);
-        if (events.length === 0) return count;
-        for (const event of events) {
-          if (projection.categories.some((c) => event.streamId.startsWith(`${c}-`))) {
-            if (await this.applyOnce(manager, projection, event)) count += 1;
-          }
-        }
-        after = events[events.length - 1].position;
+    return (await this.replay([projection], { from: 0 })).applied[projection.name];
+  }
+
+  /**
+   * Replays events into these read models in ONE transaction that holds their locks
+   * exclusively: readers see the old models until the commit swaps in the new ones, and live
+   * batches of these projections wait (then skip what the replay applied). Each event is read
+   * once and given to every projection of its category.
+   */
+  async replay(projections: readonly Projection[], options: ReplayOptions): Promise<ReplayResult> {
+    const feed = options.feed ?? new StoreFeed(this.store);
+    const applied: Record<string, number> = Object.fromEntries(projections.map((p) => [p.name, 0]));
+    let processed = 0;
+    await this.db.transaction(async (manager) => {
+      await this.lockForReplay(manager, projections);
+      if (options.from === 0) {
+        for (const projection of projections) await this.reset(manager, projection);
       }
+      const categories = [...new Set(projections.flatMap((p) => p.categories))] as StreamCategory[];
+      await feed.read(
+        manager,
+        categories,
+        options.from,
+        async (events) => {
+          for (const projection of projections) {
+            applied[projection.name] += await this.replayBatch(manager, projection, events.filter((e) => reads(projection, e)));
+          }
+        },
+        (progress) => {
+          processed = progress.processed;
+          options.progress?.(progress);
+        },
+      );
     });
-    for (const listener of this.appliedListeners) listener(projection.name);
-    return applied;
+    for (const projection of projections) for (const listener of this.appliedListeners) listener(projection.name);
+    return { applied, processed };
   }
 
   async status(): Promise<ProjectionStatus[]> {
@@ -140,14 +192,85 @@ export class ProjectionRunner {
   private async catchUp(projection: Projection): Promise<void> {
     const [status] = (await this.status()).filter((s) => s.projection === projection.name);
     for (let after = status.position; ; ) {
-      const events = await this.store.readAll(after, REBUILD_BATCH);
+      const events = await this.store.readAll(after, CATCH_UP_BATCH);
       if (events.length === 0) return;
-      await this.handleBatch(projection, events.filter((e) => projection.categories.some((c) => e.streamId.startsWith(`${c}-`))));
+      await this.handleBatch(projection, events.filter((e) => reads(projection, e)));
       after = events[events.length - 1].position;
     }
   }
 
-  private async applyOnce(manager: EntityManager, projection: Projection, event: EventEnvelope): Promise<boolean> {
+  /**
+   * Live batches take the projection's lock shared, so that they run side by side but never
+   * during a replay. They wait for a replay by polling rather than queueing on the lock: after
+   * a while they fail, and the transport retries them, which keeps a Kafka consumer's group
+   * membership alive (it heartbeats between attempts) through a replay of many minutes.
+   */
+  private async waitForReplay(manager: EntityManager, projection: Projection): Promise<void> {
+    for (const deadline = Date.now() + BUSY_WAIT_MS; ; ) {
+      const [{ locked }] = await manager.query('SELECT pg_try_advisory_xact_lock_shared($1) AS locked', [lockKey(projection.name)]);
+      if (locked) return;
+      if (Date.now() > deadline) throw new Error(`projection ${projection.name} is being replayed; its live events wait`);
+      await new Promise((resolve) => setTimeout(resolve, BUSY_POLL_MS));
+    }
+  }
+
+  /** Takes the projections' locks exclusively, in one order, so that two replays of several cannot deadlock. */
+  private async lockForReplay(manager: EntityManager, projections: readonly Projection[]): Promise<void> {
+    await manager.query(`SET LOCAL lock_timeout = '${REPLAY_LOCK_TIMEOUT}'`);
+    for (const projection of [...projections].sort((a, b) => lockKey(a.name) - lockKey(b.name))) {
+      try {
+        await manager.query('SELECT pg_advisory_xact_lock($1)', [lockKey(projection.name)]);
+      } catch (error) {
+        if (isLockTimeout(error)) throw new Error(`projection ${projection.name} is being replayed by another process; try again when it is done`);
+        throw error;
+      }
+    }
+    await manager.query('SET LOCAL lock_timeout TO DEFAULT');
+  }
+
+  private async reset(manager: EntityManager, projection: Projection): Promise<void> {
+    await projection.clear(manager);
+    await manager.query('DELETE FROM projection_stream_versions WHERE projection = $1', [projection.name]);
+    await manager.query('DELETE FROM projection_checkpoints WHERE projection = $1', [projection.name]);
+  }
+
+  /**
+   * A replay's batch, under the exclusive lock: nobody else moves these stream versions, so
+   * they are read once per batch and written once per batch (not per event, as live batches
+   * must), which is what makes a replay faster than live delivery.
+   */
+  private async replayBatch(manager: EntityManager, projection: Projection, events: readonly EventEnvelope[]): Promise<number> {
+    if (events.length === 0) return 0;
+    const rows: { stream_id: string; version: number }[] = await manager.query(
+      'SELECT stream_id, version FROM projection_stream_versions WHERE projection = $1 AND stream_id = ANY($2::text[])',
+      [projection.name, [...new Set(events.map((e) => e.streamId))]],
+    );
+    const versions = new Map(rows.map((r) => [r.stream_id, r.version]));
+    const moved = new Set<string>();
+    let last: EventEnvelope | undefined;
+    let count = 0;
+    for (const event of events) {
+      if (event.streamVersion <= (versions.get(event.streamId) ?? 0)) continue;
+      await projection.apply(manager, event);
+      versions.set(event.streamId, event.streamVersion);
+      moved.add(event.streamId);
+      if (!last || event.position > last.position) last = event;
+      count += 1;
+    }
+    if (!last) return 0;
+    const streams = [...moved];
+    await manager.query(
+      `INSERT INTO projection_stream_versions (projection, stream_id, version)
+       SELECT $1, stream_id, version FROM unnest($2::text[], $3::int[]) AS moved (stream_id, version)
+       ON CONFLICT (projection, stream_id) DO UPDATE SET version = GREATEST(projection_stream_versions.version, EXCLUDED.version)`,
+      [projection.name, streams, streams.map((stream) => versions.get(stream))],
+    );
+    await this.checkpoint(manager, projection, last);
+    return count;
+  }
+
+  /** Moves the stream's version past the event; false when it was there already (applied before). */
+  private async claim(manager: EntityManager, projection: Projection, event: EventEnvelope): Promise<boolean> {
     const fresh = await manager.query(
       `INSERT INTO projection_stream_versions (projection, stream_id, version) VALUES ($1, $2, $3)
        ON CONFLICT (projection, stream_id) DO UPDATE SET version = EXCLUDED.version
@@ -155,15 +278,17 @@ export class ProjectionRunner {
        RETURNING version`,
       [projection.name, event.streamId, event.streamVersion],
     );
-    if (fresh.length === 0) return false;
-    await projection.apply(manager, event);
+    return fresh.length > 0;
+  }
+
+  /** Once per batch, in the batch's transaction: the furthest position applied and that event's time. */
+  private async checkpoint(manager: EntityManager, projection: Projection, last: EventEnvelope): Promise<void> {
     await manager.query(
       `INSERT INTO projection_checkpoints (projection, position, event_at, applied_at) VALUES ($1, $2, $3, now())
        ON CONFLICT (projection) DO UPDATE SET
          position = GREATEST(projection_checkpoints.position, EXCLUDED.position),
          event_at = EXCLUDED.event_at, applied_at = now()`,
-      [projection.name, event.position, event.occurredAt],
+      [projection.name, last.position, last.occurredAt],
     );
-    return true;
   }
 }

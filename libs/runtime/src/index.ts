@@ -17,3 +17,5 @@ export * from './metrics/metrics.controller';
 export * from './metrics/token-metrics';
 export * from './purge-schedule';
 export * from './metrics/purge-metrics';
+export * from './replay/replayer';
+export * from './replay/replay-jobs';

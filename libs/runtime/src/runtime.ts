@@ -69,6 +69,8 @@ import { tokenCounters } from './metrics/token-metrics';
 import { purgeMetrics } from './metrics/purge-metrics';
 import { shared, stateGauges } from './metrics/state-metrics';
 import { PurgeSchedule } from './purge-schedule';
+import { Replayer } from './replay/replayer';
+import { ReplayJobs } from './replay/replay-jobs';
 
 export type { Log, LogFields } from './log';
 
@@ -90,8 +92,13 @@ export const MIGRATIONS = [
   TokenIndex1700000000005,
   EventsByCategory1700000000009,
 ];
-/** Every read model a runner keeps (`projector --rebuild` and replay know them by name). */
-export const PROJECTIONS = () => [new ParametersProjection(), new ClientsProjection(), new RefreshTokenDetailsProjection(), new AuditProjection()];
+/** The read models of the cluster: every projection runner, every replay and every lag report takes this list. */
+export const readModelProjections = (): Projection[] => [
+  new ParametersProjection(),
+  new ClientsProjection(),
+  new RefreshTokenDetailsProjection(),
+  new AuditProjection(),
+];
 export const ENTITIES = [EnterpriseParameterRow, EnterpriseParameterChangeRow];
 
 /**
@@ -110,12 +117,14 @@ export class Runtime {
   /** This node's Prometheus metrics (GET /metrics); other components add theirs here. */
   readonly metrics = new Metrics();
   /** The read models, whether or not this node runs them: any node reports their lag. */
-  readonly projections: readonly Projection[] = PROJECTIONS();
+  readonly projections: readonly Projection[] = readModelProjections();
   /** How far each read model is behind the event store (concurrent callers share one query). */
   readonly projectionLag: () => Promise<ProjectionLag[]> = shared(() => projectionLag(this.db, this.projections));
   /** The purge of expired refresh tokens: run on demand, or daily by `start()`; `status()` for /metrics. */
   readonly purge: ExpiredTokenPurge;
   private purgeSchedule?: PurgeSchedule;
+  /** Replays of the read models and of this node's key cache, as background jobs (POST /admin/replay). */
+  readonly replays: ReplayJobs;
 
   private constructor(
     readonly config: AuthzConfig,
@@ -143,10 +152,13 @@ export class Runtime {
     if (options.relay) {
       this.relay = new OutboxRelay(db, transport, { pollMs: config.relayPollMs, log: options.log });
     }
-    if (options.projections) {
-      this.runner = new ProjectionRunner(db, store, transport, this.projections, prefix);
-      if (cached) this.runner.onApplied((name) => name === 'parameters' && cached.invalidate());
-    }
+    // Only a node that runs projections starts the runner; any node can replay through it
+    // (against the shared database), and a runner that is not started subscribes to nothing.
+    const runner = new ProjectionRunner(db, store, transport, this.projections, prefix);
+    if (cached) runner.onApplied((name) => name === 'parameters' && cached.invalidate());
+    if (options.projections) this.runner = runner;
+    const history = transport instanceof KafkaTransport ? transport : undefined;
+    this.replays = new ReplayJobs(new Replayer(runner, store, this.keys, history), options.log);
     store.onAppended(tokenCounters(this.metrics));
     stateGauges(this.metrics, { outboxBacklog: () => outboxBacklog(db), projectionLag: this.projectionLag }, options.log);
     purgeMetrics(this.metrics, () => this.purge.status());

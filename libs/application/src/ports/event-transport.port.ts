@@ -28,4 +28,21 @@ export interface EventTransport {
   close(): Promise<void>;
 }
 
+/**
+ * A transport that keeps every event (Kafka, whose topics are kept for ever) can hand them
+ * out again, e.g. to replay a read model from the topics rather than from the event store.
+ */
+export interface EventHistory {
+  /**
+   * Feeds `handle`, one batch at a time and in order per stream, every event of these
+   * categories that the transport held when called (later ones are left out); first tells
+   * `total` how many that is. Resolves when the last one has been handled.
+   */
+  readHistory(
+    categories: readonly StreamCategory[],
+    handle: (events: EventEnvelope[]) => Promise<void>,
+    total?: (count: number) => void,
+  ): Promise<void>;
+}
+
 export const EVENT_TRANSPORT = Symbol('EventTransport');

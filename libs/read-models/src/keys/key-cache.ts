@@ -1,12 +1,15 @@
 import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import {
   CLUSTER_INITIALIZED,
+  KEY_KINDS,
   KEY_REGENERATED,
+  PROJECTION_REPLAYED,
   streamId,
   type ClusterInitializedV1,
   type EventEnvelope,
   type KeyKind,
   type KeyRegeneratedV1,
+  type ProjectionReplayedV1,
   type WrappedKey,
 } from '@authz/contracts';
 import type { EventStore, EventTransport, Subscription } from '@authz/application';
@@ -27,7 +30,17 @@ export interface CachedEncryptionKey {
 
 export type Unwrap = (kid: string, wrapped: WrappedKey) => Buffer;
 
+/** What a node holds: the key ring folded up to `version`. */
+interface HeldKeys {
+  version: number;
+  cluster?: string;
+  signing?: CachedSigningKey;
+  encryption?: CachedEncryptionKey;
+}
+
 const KEY_RING = streamId('keyring', 'cluster');
+/** The name a replay of the key caches goes by (`authz replay keys`). */
+export const KEY_CACHE_REPLAY = 'keys';
 const HEARTBEAT_MS = 10_000;
 
 /**
@@ -36,12 +49,12 @@ const HEARTBEAT_MS = 10_000;
  * and records in `node_key_fingerprints` what it holds, so that nodes can be compared.
  */
 export class KeyCache {
-  private version = 0;
-  private cluster?: string;
-  private signingKey?: CachedSigningKey;
-  private encryptionKey?: CachedEncryptionKey;
+  private held: HeldKeys = { version: 0 };
   private subscription?: Subscription;
   private heartbeat?: NodeJS.Timeout;
+  private startedAt = Date.now();
+  /** Applies and reloads one at a time: a reload must not drop an event applied while it read. */
+  private turn: Promise<unknown> = Promise.resolve();
   private readonly listeners: (() => void)[] = [];
 
   constructor(
@@ -55,15 +68,15 @@ export class KeyCache {
   ) {}
 
   get clusterId(): string | undefined {
-    return this.cluster;
+    return this.held.cluster;
   }
 
   get signing(): CachedSigningKey | undefined {
-    return this.signingKey;
+    return this.held.signing;
   }
 
   get encryption(): CachedEncryptionKey | undefined {
-    return this.encryptionKey;
+    return this.held.encryption;
   }
 
   /** Called after the keys change, e.g. to drop caches of validated tokens. */
@@ -71,20 +84,50 @@ export class KeyCache {
     this.listeners.push(listener);
   }
 
+  /**
+   * Follows the key ring, and the maintenance events: a replay of the key caches started on
+   * another node (ProjectionReplayed "keys") makes this node reload its own from the store.
+   */
   async start(): Promise<void> {
+    this.startedAt = Date.now();
     await this.refresh();
     this.subscription = await this.transport.subscribe(
-      { group: `${this.groupPrefix}.keycache.${this.nodeId}`, categories: ['keyring'], fromBeginning: true },
+      { group: `${this.groupPrefix}.keycache.${this.nodeId}`, categories: ['keyring', 'maintenance'], fromBeginning: true },
       async (events) => {
-        for (const event of events) await this.apply(event);
+        for (const event of events) {
+          if (this.asksForReload(event)) await this.reload();
+          else await this.apply(event);
+        }
       },
     );
     this.heartbeat = setInterval(() => void this.touch(), HEARTBEAT_MS).unref();
   }
 
   /** Reads the key ring from the event store: after a change made on this node, it need not wait for the event. */
-  async refresh(): Promise<void> {
-    for (const event of await this.store.readStream(KEY_RING)) await this.apply(event);
+  refresh(): Promise<void> {
+    return this.inTurn(async () => {
+      for (const event of await this.store.readStream(KEY_RING)) await this.take(event);
+    });
+  }
+
+  /**
+   * Rebuilds this node's keys from the key ring's events (by default, read from the event
+   * store) and swaps them in at once: token requests meanwhile use the keys held before.
+   * Answers how many events it read.
+   */
+  reload(events?: readonly EventEnvelope[]): Promise<number> {
+    return this.inTurn(async () => {
+      const ring = [...(events ?? (await this.store.readStream(KEY_RING)))]
+        .filter((e) => e.streamId === KEY_RING)
+        .sort((a, b) => a.streamVersion - b.streamVersion);
+      const fresh: HeldKeys = { version: 0 };
+      for (const event of ring) this.fold(fresh, event);
+      this.held = fresh;
+      for (const kind of KEY_KINDS) await this.record(kind);
+      this.log('info', `key cache: reloaded from ${ring.length} key ring events (signing ${fresh.signing?.kid ?? 'none'}, encryption ${fresh.encryption?.kid ?? 'none'})`);
+      for (const listener of this.listeners) listener();
+      return ring.length;
+    });
   }
 
   async stop(): Promise<void> {
@@ -93,39 +136,65 @@ export class KeyCache {
   }
 
   /** Applies a key ring event once (by stream version), whichever way it arrived. */
-  async apply(event: EventEnvelope): Promise<void> {
-    if (event.streamId !== KEY_RING || event.streamVersion <= this.version) return;
-    if (event.type === CLUSTER_INITIALIZED) {
-      this.cluster = (event.data as ClusterInitializedV1).clusterId;
-    } else if (event.type === KEY_REGENERATED) {
-      const data = event.data as KeyRegeneratedV1;
-      try {
-        this.hold(data);
-      } catch (error) {
-        // This node cannot use the key (wrong KEK?): it keeps the old one and shows as a mismatch.
-        this.log('error', `key cache: cannot take the new ${data.kind} key ${data.kid}: ${(error as Error).message}`);
-        this.version = event.streamVersion;
-        return;
-      }
-      await this.record(data.kind);
-      this.log('info', `key cache: now holds ${data.kind} key ${data.kid}`);
+  apply(event: EventEnvelope): Promise<void> {
+    return this.inTurn(() => this.take(event));
+  }
+
+  /** Another node's replay of the key caches, made after this node loaded its keys. */
+  private asksForReload(event: EventEnvelope): boolean {
+    return (
+      event.type === PROJECTION_REPLAYED &&
+      (event.data as ProjectionReplayedV1).projection === KEY_CACHE_REPLAY &&
+      event.nodeId !== this.nodeId &&
+      Date.parse(event.occurredAt) >= this.startedAt
+    );
+  }
+
+  private async take(event: EventEnvelope): Promise<void> {
+    if (event.streamId !== KEY_RING || event.streamVersion <= this.held.version) return;
+    const changed = this.fold(this.held, event);
+    if (changed) {
+      await this.record(changed);
+      const key = changed === 'signing' ? this.held.signing : this.held.encryption;
+      this.log('info', `key cache: now holds ${changed} key ${key?.kid}`);
     }
-    this.version = event.streamVersion;
     for (const listener of this.listeners) listener();
   }
 
-  private hold(data: KeyRegeneratedV1): void {
-    const material = this.unwrap(data.kid, data.wrapped);
-    if (data.kind === 'signing') {
-      const privateKey = createPrivateKey({ key: material, format: 'der', type: 'pkcs8' });
-      this.signingKey = { kid: data.kid, fingerprint: data.fingerprint, privateKey, publicKey: createPublicKey(privateKey) };
-    } else {
-      this.encryptionKey = { kid: data.kid, fingerprint: data.fingerprint, secret: createSecretKey(material) };
+  /** Moves `state` past one key ring event; answers the kind of key it now holds anew. */
+  private fold(state: HeldKeys, event: EventEnvelope): KeyKind | undefined {
+    if (event.streamVersion <= state.version) return undefined;
+    state.version = event.streamVersion;
+    if (event.type === CLUSTER_INITIALIZED) {
+      state.cluster = (event.data as ClusterInitializedV1).clusterId;
+      return undefined;
+    }
+    if (event.type !== KEY_REGENERATED) return undefined;
+    const data = event.data as KeyRegeneratedV1;
+    try {
+      const material = this.unwrap(data.kid, data.wrapped);
+      if (data.kind === 'signing') {
+        const privateKey = createPrivateKey({ key: material, format: 'der', type: 'pkcs8' });
+        state.signing = { kid: data.kid, fingerprint: data.fingerprint, privateKey, publicKey: createPublicKey(privateKey) };
+      } else {
+        state.encryption = { kid: data.kid, fingerprint: data.fingerprint, secret: createSecretKey(material) };
+      }
+      return data.kind;
+    } catch (error) {
+      // This node cannot use the key (wrong KEK?): it keeps the old one and shows as a mismatch.
+      this.log('error', `key cache: cannot take the new ${data.kind} key ${data.kid}: ${(error as Error).message}`);
+      return undefined;
     }
   }
 
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.turn.then(work, work);
+    this.turn = next.catch(() => undefined);
+    return next;
+  }
+
   private async record(kind: KeyKind): Promise<void> {
-    const key = kind === 'signing' ? this.signingKey : this.encryptionKey;
+    const key = kind === 'signing' ? this.held.signing : this.held.encryption;
     if (!key) return;
     await this.db.query(
       `INSERT INTO node_key_fingerprints (node_id, kind, kid, fingerprint, last_seen) VALUES ($1, $2, $3, $4, now())
