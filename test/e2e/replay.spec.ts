@@ -124,10 +124,10 @@ describe('replay of read models and key caches', () => {
     expect(job).toMatchObject({
       state: 'done',
       projection: 'all',
-      targets: ['parameters', 'clients', 'keys'],
+      targets: ['parameters', 'clients', 'refreshtokendetails', 'audit', 'keys'],
       from: 0,
       source: 'store',
-      applied: { parameters: 5, clients: 3, keys: 3 },
+      applied: { parameters: 5, clients: 3, refreshtokendetails: expect.any(Number), audit: expect.any(Number), keys: 3 },
       finishedAt: expect.any(String),
     });
     expect(job.processed).toBeGreaterThanOrEqual(job.total);
@@ -139,6 +139,8 @@ describe('replay of read models and key caches', () => {
     expect(recorded.rows).toEqual([
       { actor: 'user:admin', data: { projection: 'parameters', from: 0, source: 'store', events: 5, durationMs: expect.any(Number) } },
       { actor: 'user:admin', data: { projection: 'clients', from: 0, source: 'store', events: 3, durationMs: expect.any(Number) } },
+      { actor: 'user:admin', data: { projection: 'refreshtokendetails', from: 0, source: 'store', events: job.applied.refreshtokendetails, durationMs: expect.any(Number) } },
+      { actor: 'user:admin', data: { projection: 'audit', from: 0, source: 'store', events: job.applied.audit, durationMs: expect.any(Number) } },
       { actor: 'user:admin', data: { projection: 'keys', from: 0, source: 'store', events: 3, durationMs: expect.any(Number) } },
     ]);
   });
@@ -154,16 +156,17 @@ describe('replay of read models and key caches', () => {
 
     const unknown = await authz(['replay', 'nope']);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('error: no projection "nope": one of parameters, clients, keys, all');
+    expect(unknown.stderr).toContain('error: no projection "nope": one of parameters, clients, refreshtokendetails, audit, keys, all');
   });
 
   it('--source kafka: the topics up to their ends give the same answers', async () => {
     await outboxEmpty();
+    const events = Number((await sql.query('SELECT count(*) AS n FROM events')).rows[0].n);
     const job = await replay({ projection: 'all', source: 'kafka' });
-    expect(job).toMatchObject({ state: 'done', source: 'kafka', applied: { parameters: 5, clients: 3, keys: 3 } });
-    // Kafka's count is exact: every message of the parameters and client topics.
+    expect(job).toMatchObject({ state: 'done', source: 'kafka', applied: { parameters: 5, clients: 3, refreshtokendetails: expect.any(Number), audit: events, keys: 3 } });
+    // Kafka's count is exact: every message of the topics, all of them relayed (the audit reads every topic).
     expect(job.processed).toBe(job.total);
-    expect(job.total).toBe(8);
+    expect(job.total).toBe(events);
     expect(await answers()).toEqual(live);
   });
 
@@ -206,8 +209,8 @@ describe('replay of read models and key caches', () => {
 
   it('answers bad requests with a 4xx that says what is wrong, never a 500', async () => {
     const bad: [unknown, number, RegExp][] = [
-      [{ projection: 'nope' }, 400, /no projection "nope": one of parameters, clients, keys, all/],
-      [{}, 400, /projection is required: one of parameters, clients, keys, all/],
+      [{ projection: 'nope' }, 400, /no projection "nope": one of parameters, clients, refreshtokendetails, audit, keys, all/],
+      [{}, 400, /projection is required: one of parameters, clients, refreshtokendetails, audit, keys, all/],
       [{ projection: 42 }, 400, /projection is required/],
       [{ projection: "clients'; DROP TABLE clients; --" }, 400, /no projection/],
       [{ projection: 'all', from: -1 }, 400, /from must be an event position/],
@@ -327,7 +330,7 @@ describe('replay on an embedded server', () => {
       const now = (await api(`${node.url}/admin/replay/${started.body.id}`, { auth: admin })).body;
       return now.state !== 'running' && now;
     }, 60_000, 'the embedded replay');
-    expect(job).toMatchObject({ state: 'done', targets: ['parameters', 'clients', 'keys'], applied: { parameters: 1, clients: 1, keys: 3 } });
+    expect(job).toMatchObject({ state: 'done', targets: ['parameters', 'clients', 'refreshtokendetails', 'audit', 'keys'], applied: { parameters: 1, clients: 1, refreshtokendetails: expect.any(Number), audit: expect.any(Number), keys: 3 } });
     expect((await api(`${node.url}/admin/parameters`, { auth: admin })).body).toEqual(before.parameters);
     expect((await api(`${node.url}/admin/clients`, { auth: admin })).body).toEqual(before.clients);
     expect((await introspect(node.url, service, await clientCredentialsToken(node.url, service))).active).toBe(true);
