@@ -22,9 +22,9 @@ describe('purge of expired refresh tokens on a cluster of two nodes', () => {
 
   beforeAll(async () => {
     database = await createDatabase('authz_e2e');
-    // The first whole minute at least 60 s away: both nodes are up by then.
-    scheduledAt = Math.ceil((Date.now() + 60_000) / 60_000) * 60_000;
-    const at = new Date(scheduledAt).toISOString().slice(11, 16);
+    // A whole second 30 s away: both nodes are up (and the rows seeded) by then.
+    scheduledAt = Math.ceil((Date.now() + 30_000) / 1_000) * 1_000;
+    const at = new Date(scheduledAt).toISOString().slice(11, 19);
     const env = {
       AUTHZ_DATABASE_URL: database.url,
       AUTHZ_KAFKA_BROKERS: KAFKA_BROKERS,

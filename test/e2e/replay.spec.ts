@@ -10,7 +10,7 @@ import { api, basic, startNode, type Node } from '../support/processes';
 
 const LAUNCHER = resolve(ROOT, 'apps/authz-cli/bin/authz.js');
 /** Events put straight into the store for the replay under load: enough for it to last seconds. */
-const BULK = 30_000;
+const BULK = 15_000;
 
 /**
  * `authz replay` on a cluster of two server nodes (neither runs projections: node A replays
@@ -239,7 +239,7 @@ describe('replay of read models and key caches', () => {
     expect(missing.body.error_description).toContain('no such replay job on this node');
   });
 
-  it('replays 30,000 more events while both nodes serve token requests: none fails, readers see the old model until the end', async () => {
+  it('replays 15,000 more events while both nodes serve token requests: none fails, readers see the old model until the end', async () => {
     await sql.query(
       `INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, occurred_at, node_id, correlation_id, actor, data)
        SELECT gen_random_uuid(), 'client-bulk-' || i, 1, 'ClientRegistered', 1, now(), 'bulk', 'bulk', 'user:admin',

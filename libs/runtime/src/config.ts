@@ -11,7 +11,7 @@ export interface KafkaConfig {
 
 export interface PurgeConfig {
   /** The daily run's time of day, UTC; null: no schedule (AUTHZ_PURGE_AT=off), on demand only. */
-  at: { hour: number; minute: number } | null;
+  at: { hour: number; minute: number; second?: number } | null;
   batchSize: number;
   pauseMs: number;
   maxRows: number;
@@ -93,14 +93,16 @@ function directoryOf(value: string | undefined): 'local' | 'ldap' {
   throw new ConfigError(`AUTHZ_DIRECTORY must be "local" or "ldap", not "${value}"`);
 }
 
-/** `HH:MM` (UTC) or `off`. */
+/** `HH:MM` or `HH:MM:SS` (UTC), or `off`. */
 function timeOfDay(value: string | undefined): PurgeConfig['at'] {
   if (value === undefined || value === '') return { hour: 2, minute: 0 };
   if (value.toLowerCase() === 'off') return null;
-  const match = /^(\d{1,2}):(\d{2})$/.exec(value);
-  const [hour, minute] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
-  if (!(hour <= 23 && minute <= 59)) throw new ConfigError(`AUTHZ_PURGE_AT must be a UTC time of day as HH:MM (e.g. 02:00), or off, not "${value}"`);
-  return { hour, minute };
+  const match = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(value);
+  const [hour, minute, second] = match ? [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)] : [NaN, NaN, NaN];
+  if (!(hour <= 23 && minute <= 59 && second <= 59)) {
+    throw new ConfigError(`AUTHZ_PURGE_AT must be a UTC time of day as HH:MM or HH:MM:SS (e.g. 02:00), or off, not "${value}"`);
+  }
+  return match![3] === undefined ? { hour, minute } : { hour, minute, second };
 }
 
 /** Reads the configuration from the environment; see the README for each variable. */

@@ -10,8 +10,9 @@ describe('AUTHZ_PURGE_* configuration', () => {
     expect(loadConfig({}).purge).toEqual({ at: { hour: 2, minute: 0 }, batchSize: 5_000, pauseMs: 50, maxRows: 1_000_000, graceSeconds: 0 });
   });
 
-  it('takes HH:MM, H:MM and off', () => {
+  it('takes HH:MM, H:MM, HH:MM:SS and off', () => {
     expect(loadConfig({ AUTHZ_PURGE_AT: '23:59' }).purge.at).toEqual({ hour: 23, minute: 59 });
+    expect(loadConfig({ AUTHZ_PURGE_AT: '02:00:30' }).purge.at).toEqual({ hour: 2, minute: 0, second: 30 });
     expect(loadConfig({ AUTHZ_PURGE_AT: '0:05' }).purge.at).toEqual({ hour: 0, minute: 5 });
     expect(loadConfig({ AUTHZ_PURGE_AT: 'OFF' }).purge.at).toBeNull();
     const tuned = loadConfig({ AUTHZ_PURGE_BATCH_SIZE: '1000', AUTHZ_PURGE_PAUSE_MS: '0', AUTHZ_PURGE_MAX_ROWS: '20000', AUTHZ_PURGE_GRACE_SECONDS: '3600' }).purge;
@@ -22,7 +23,8 @@ describe('AUTHZ_PURGE_* configuration', () => {
     ['AUTHZ_PURGE_AT', '24:00'],
     ['AUTHZ_PURGE_AT', '02:60'],
     ['AUTHZ_PURGE_AT', '2'],
-    ['AUTHZ_PURGE_AT', '02:00:00'],
+    ['AUTHZ_PURGE_AT', '02:00:60'],
+    ['AUTHZ_PURGE_AT', '02:00:5'],
     ['AUTHZ_PURGE_AT', '2am'],
     ['AUTHZ_PURGE_AT', ' 02:00'],
     ['AUTHZ_PURGE_AT', '-1:00'],
@@ -45,6 +47,7 @@ describe('purge schedule', () => {
     expect(nextRunAt(twoAm, at('2026-03-01T02:00:00.000Z'))).toBe(at('2026-03-02T02:00:00.000Z'));
     expect(nextRunAt(twoAm, at('2026-12-31T23:00:00.000Z'))).toBe(at('2027-01-01T02:00:00.000Z'));
     expect(nextRunAt({ hour: 0, minute: 0 }, at('2028-02-28T12:00:00.000Z'))).toBe(at('2028-02-29T00:00:00.000Z'));
+    expect(nextRunAt({ hour: 2, minute: 0, second: 30 }, at('2026-03-01T02:00:29.000Z'))).toBe(at('2026-03-01T02:00:30.000Z'));
   });
 
   describe('timer', () => {

@@ -6,7 +6,7 @@ const DAY_MS = 86_400_000;
 /** The first `at` (UTC time of day) strictly after `after`, as epoch ms. */
 export function nextRunAt(at: NonNullable<PurgeConfig['at']>, after: number): number {
   const day = new Date(after);
-  const today = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), at.hour, at.minute);
+  const today = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), at.hour, at.minute, at.second ?? 0);
   return today > after ? today : today + DAY_MS;
 }
 
