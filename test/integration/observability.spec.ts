@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { EventEnvelope } from '@authz/contracts';
 import { InProcessTransport } from '@authz/messaging';
-import { ProjectionError, ProjectionRunner, projectionLag, type Projection } from '@authz/read-models';
+import { ProjectionError, ProjectionRunner, lockKey, projectionLag, type Projection } from '@authz/read-models';
 import { context, event, realStore } from '../support/runtime';
 
 /** Records the events it applies; fails on the ones the test names. */
@@ -68,6 +68,22 @@ describe('observability hooks of the event store and the projections (real Postg
 
     await runner.handleBatch(projection, await env.store.readStream('client-x'));
     expect(await projectionLag(env.db, [projection])).toEqual([{ projection: 'client-log', events: 0, seconds: 0 }]);
+  });
+
+  it('marks a projection whose replay lock is held (by any session) as replaying, and no other', async () => {
+    const projection = new ClientLog();
+    const other: Projection = { name: 'other-log', categories: ['client'], apply: async () => undefined, clear: async () => undefined };
+    const replayer = await env.db.dataSource.createQueryRunner();
+    await replayer.connect();
+    try {
+      await replayer.query('SELECT pg_advisory_lock($1)', [lockKey('client-log')]);
+      const lags = await projectionLag(env.db, [projection, other]);
+      expect(lags.map((l) => [l.projection, l.replaying ?? false])).toEqual([['client-log', true], ['other-log', false]]);
+      await replayer.query('SELECT pg_advisory_unlock($1)', [lockKey('client-log')]);
+      expect((await projectionLag(env.db, [projection]))[0].replaying).toBeUndefined();
+    } finally {
+      await replayer.release();
+    }
   });
 
   it('names the event, and the request behind it, when a projection fails on it', async () => {

@@ -1,5 +1,6 @@
 import type { Database } from '@authz/event-store';
 import type { Projection } from './projection';
+import { lockKey } from './projection-runner';
 
 export interface ProjectionLag {
   projection: string;
@@ -7,6 +8,8 @@ export interface ProjectionLag {
   events: number;
   /** Age of the oldest of them (0 when there is none). */
   seconds: number;
+  /** A replay holds the projection's lock (on any node): the lag is an operator's doing. */
+  replaying?: boolean;
 }
 
 /**
@@ -24,6 +27,12 @@ export async function projectionLag(db: Database, projections: readonly Projecti
     'SELECT projection, position FROM projection_checkpoints WHERE projection = ANY($1::text[])',
     [projections.map((p) => p.name)],
   );
+  const held = await db.query<{ key: string }>(
+    `SELECT objid AS key FROM pg_locks
+      WHERE locktype = 'advisory' AND mode = 'ExclusiveLock' AND granted AND classid = 0 AND objsubid = 1
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+  );
+  const replaying = new Set(held.map((h) => Number(h.key)));
   return Promise.all(
     projections.map(async (p) => {
       const checkpoint = checkpoints.find((c) => c.projection === p.name)?.position ?? '0';
@@ -32,7 +41,8 @@ export async function projectionLag(db: Database, projections: readonly Projecti
            FROM events WHERE split_part(stream_id, '-', 1) = ANY($1::text[]) AND position > $2::bigint`,
         [p.categories, checkpoint],
       );
-      return { projection: p.name, events: Number(row.events), seconds: Math.max(0, row.seconds ?? 0) };
+      const lag: ProjectionLag = { projection: p.name, events: Number(row.events), seconds: Math.max(0, row.seconds ?? 0) };
+      return replaying.has(lockKey(p.name)) ? { ...lag, replaying: true } : lag;
     }),
   );
 }

@@ -48,7 +48,7 @@ export interface ReplayResult {
 }
 
 /** A 31-bit key per projection for its advisory lock (shared: live batches, exclusive: a replay). */
-function lockKey(name: string): number {
+export function lockKey(name: string): number {
   let hash = 7_263_100;
   for (const char of name) hash = (hash * 31 + char.charCodeAt(0)) | 0;
   return hash & 0x7fffffff;

@@ -15,4 +15,9 @@ describe('lagVerdict', () => {
     });
     expect(lagVerdict([lag('a', 5, 1)], 1)).toEqual({ ready: false, reason: 'projection a is 5 s behind (1 event; the limit is 1 s)' });
   });
+
+  it('leaves out a projection being replayed', () => {
+    expect(lagVerdict([{ ...lag('a', 300, 40), replaying: true }, lag('b', 2)], 60)).toEqual({ ready: true });
+    expect(lagVerdict([{ ...lag('a', 300, 40), replaying: true }, lag('b', 61)], 60)).toMatchObject({ ready: false, reason: expect.stringContaining('projection b') });
+  });
 });
