@@ -79,6 +79,13 @@ describe('refreshtokendetails and audit projections', () => {
     // From the store, in position order: the same rows.
     await runner.rebuild(details);
     expect(await rows()).toEqual(expected);
+    // One event at a time (apply) comes to what one batch (applyBatch) came to.
+    await env.db.transaction(async (manager) => {
+      await details.clear(manager);
+      for (const event of events) await details.apply(manager, event);
+    });
+    expect(await rows()).toEqual(expected);
+    await runner.rebuild(details);
   });
 
   it('counts live tokens from the event store, as admin revocation answers them', async () => {

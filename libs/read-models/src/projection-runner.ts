@@ -54,6 +54,28 @@ export function lockKey(name: string): number {
   return hash & 0x7fffffff;
 }
 
+/**
+ * The events in order, through the projection's batch apply when it has one. A failure names
+ * the event (one by one), or the batch's first (in a batch: the whole batch is rolled back).
+ */
+async function applyAll(manager: EntityManager, projection: Projection, events: readonly EventEnvelope[]): Promise<void> {
+  if (projection.applyBatch) {
+    try {
+      await projection.applyBatch(manager, events);
+    } catch (error) {
+      throw new ProjectionError(projection.name, events[0], error);
+    }
+    return;
+  }
+  for (const event of events) {
+    try {
+      await projection.apply(manager, event);
+    } catch (error) {
+      throw new ProjectionError(projection.name, event, error);
+    }
+  }
+}
+
 function reads(projection: Projection, event: EventEnvelope): boolean {
   return projection.categories.some((c) => event.streamId.startsWith(`${c}-`));
 }
@@ -115,20 +137,12 @@ export class ProjectionRunner {
     if (events.length === 0) return 0;
     const applied = await this.db.transaction(async (manager) => {
       await this.waitForReplay(manager, projection);
-      let last: EventEnvelope | undefined;
-      let count = 0;
-      for (const event of events) {
-        if (!(await this.claim(manager, projection, event))) continue;
-        try {
-          await projection.apply(manager, event);
-        } catch (error) {
-          throw new ProjectionError(projection.name, event, error);
-        }
-        if (!last || event.position > last.position) last = event;
-        count += 1;
-      }
-      if (last) await this.checkpoint(manager, projection, last);
-      return count;
+      const fresh: EventEnvelope[] = [];
+      for (const event of events) if (await this.claim(manager, projection, event)) fresh.push(event);
+      if (fresh.length === 0) return 0;
+      await applyAll(manager, projection, fresh);
+      await this.checkpoint(manager, projection, fresh.reduce((a, b) => (b.position > a.position ? b : a)));
+      return fresh.length;
     });
     if (applied > 0) for (const listener of this.appliedListeners) listener(projection.name);
     return applied;
@@ -247,17 +261,16 @@ export class ProjectionRunner {
     );
     const versions = new Map(rows.map((r) => [r.stream_id, r.version]));
     const moved = new Set<string>();
-    let last: EventEnvelope | undefined;
-    let count = 0;
+    const fresh: EventEnvelope[] = [];
     for (const event of events) {
       if (event.streamVersion <= (versions.get(event.streamId) ?? 0)) continue;
-      await projection.apply(manager, event);
       versions.set(event.streamId, event.streamVersion);
       moved.add(event.streamId);
-      if (!last || event.position > last.position) last = event;
-      count += 1;
+      fresh.push(event);
     }
-    if (!last) return 0;
+    if (fresh.length === 0) return 0;
+    await applyAll(manager, projection, fresh);
+    const last = fresh.reduce((a, b) => (b.position > a.position ? b : a));
     const streams = [...moved];
     await manager.query(
       `INSERT INTO projection_stream_versions (projection, stream_id, version)
@@ -266,7 +279,7 @@ export class ProjectionRunner {
       [projection.name, streams, streams.map((stream) => versions.get(stream))],
     );
     await this.checkpoint(manager, projection, last);
-    return count;
+    return fresh.length;
   }
 
   /** Moves the stream's version past the event; false when it was there already (applied before). */

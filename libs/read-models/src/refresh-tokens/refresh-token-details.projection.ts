@@ -36,7 +36,7 @@ export class RefreshTokenDetailsProjection implements Projection {
   async apply(manager: EntityManager, event: EventEnvelope): Promise<void> {
     switch (event.type) {
       case TOKEN_ISSUED:
-        return this.issued(manager, event as EventEnvelope<TokenIssuedV1>);
+        return this.issued(manager, [event as EventEnvelope<TokenIssuedV1>]);
       case TOKEN_REFRESHED: {
         const { tid } = event.data as TokenRefreshedV1;
         await manager.query('UPDATE refreshtokendetails SET last_used_at = $2 WHERE pkid = $1', [tid, event.occurredAt]);
@@ -69,42 +69,71 @@ export class RefreshTokenDetailsProjection implements Projection {
     }
   }
 
+  /**
+   * The batch's refresh tokens in one INSERT first (every other event of a token comes after
+   * its issue, and a revocation applied after the insert covers what it must), then the other
+   * events in order, the last use of each refreshed token in one UPDATE.
+   */
+  async applyBatch(manager: EntityManager, events: readonly EventEnvelope[]): Promise<void> {
+    await this.issued(manager, events.filter((e) => e.type === TOKEN_ISSUED) as EventEnvelope<TokenIssuedV1>[]);
+    const lastUse = new Map<string, string>();
+    for (const event of events) {
+      if (event.type === TOKEN_ISSUED) continue;
+      if (event.type !== TOKEN_REFRESHED) {
+        await this.apply(manager, event);
+        continue;
+      }
+      const { tid } = event.data as TokenRefreshedV1;
+      if ((lastUse.get(tid) ?? '') < event.occurredAt) lastUse.set(tid, event.occurredAt);
+    }
+    if (lastUse.size === 0) return;
+    await manager.query(
+      `UPDATE refreshtokendetails r SET last_used_at = GREATEST(r.last_used_at, used.at)
+         FROM unnest($1::text[], $2::timestamptz[]) AS used (tid, at) WHERE r.pkid = used.tid`,
+      [[...lastUse.keys()], [...lastUse.values()]],
+    );
+  }
+
   async clear(manager: EntityManager): Promise<void> {
     await manager.query('DELETE FROM refreshtokendetails');
     await manager.query('DELETE FROM refresh_token_revocations');
   }
 
-  private async issued(manager: EntityManager, event: EventEnvelope<TokenIssuedV1>): Promise<void> {
-    const token = event.data;
-    if (!token.refreshToken) return;
+  private async issued(manager: EntityManager, events: readonly EventEnvelope<TokenIssuedV1>[]): Promise<void> {
+    const rows = events
+      .filter((e) => e.data.refreshToken)
+      .map(({ data: token, position, occurredAt, nodeId }) => [
+        token.refreshToken!.tid,
+        token.refreshToken!.hash,
+        token.userId,
+        token.clientId,
+        token.refreshToken!.expiresAt,
+        token.scope,
+        token.grantType,
+        token.family ?? token.refreshToken!.tid,
+        token.parentTid ?? null,
+        occurredAt,
+        position,
+        token.familyPosition ?? position,
+        nodeId,
+      ]);
+    if (rows.length === 0) return;
     await manager.query('SELECT pg_advisory_xact_lock($1)', [REVOCATION_LOCK]);
-    const familyPosition = token.familyPosition ?? event.position;
     await manager.query(
       `INSERT INTO refreshtokendetails (pkid, refreshtokenindex, userid, clientid, validity, state, scope, grant_type, family,
                                         parent_pkid, issued_at, issued_position, family_position, node_id, revoked_at, revoked_reason)
-       SELECT $1, $2, $3, $4, $5, CASE WHEN r.position IS NULL THEN 'active' ELSE 'revoked' END, $6, $7, $8, $9, $10, $11, $12, $13,
+       SELECT t.pkid, t.hash, t.userid, t.clientid, t.validity, CASE WHEN r.position IS NULL THEN 'active' ELSE 'revoked' END,
+              t.scope, t.grant_type, t.family, t.parent, t.issued_at, t.issued_position, t.family_position, t.node_id,
               r.occurred_at, CASE WHEN r.position IS NULL THEN NULL ELSE 'admin' END
-         FROM (SELECT 1) AS one
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[],
+                     $10::timestamptz[], $11::bigint[], $12::bigint[], $13::text[])
+              AS t (pkid, hash, userid, clientid, validity, scope, grant_type, family, parent, issued_at, issued_position, family_position, node_id)
          LEFT JOIN LATERAL (
            SELECT position, occurred_at FROM refresh_token_revocations
-            WHERE userid = $3 AND position > $12 AND (clientid IS NULL OR clientid = $4)
+            WHERE userid = t.userid AND position > t.family_position AND (clientid IS NULL OR clientid = t.clientid)
             ORDER BY position LIMIT 1) r ON true
        ON CONFLICT (pkid) DO NOTHING`,
-      [
-        token.refreshToken.tid,
-        token.refreshToken.hash,
-        token.userId,
-        token.clientId,
-        token.refreshToken.expiresAt,
-        token.scope,
-        token.grantType,
-        token.family ?? token.refreshToken.tid,
-        token.parentTid ?? null,
-        event.occurredAt,
-        event.position,
-        familyPosition,
-        event.nodeId,
-      ],
+      Array.from({ length: 13 }, (_, i) => rows.map((row) => row[i])),
     );
   }
 
