@@ -1,17 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { ROOT } from '../support/infra';
+import { join } from 'node:path';
+import { runAuthz, type CliRun as Run } from '../support/cli';
 import { api, basic, freePort, startNode, type Node } from '../support/processes';
-
-const LAUNCHER = resolve(ROOT, 'apps/authz-cli/bin/authz.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * The `authz` command as an operator runs it: a real process (the committed launcher and the
@@ -36,23 +27,8 @@ describe('authz CLI against an embedded server', () => {
     await node?.stop();
   });
 
-  function authz(args: string[], options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<Run> {
-    return new Promise((done, fail) => {
-      const child = spawn(process.execPath, [LAUNCHER, ...args], {
-        cwd: options.cwd ?? home,
-        // Nothing of the test runner's environment: only what an operator would set.
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, AUTHZ_URL: node.url, ...options.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.once('error', fail);
-      child.once('close', (code) => done({ code, stdout, stderr }));
-      child.stdin.end(options.stdin ?? '');
-    });
-  }
+  const authz = (args: string[], options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<Run> =>
+    runAuthz(args, { env: { AUTHZ_URL: node.url, ...options.env }, cwd: options.cwd ?? home, stdin: options.stdin });
 
   const admin = () => basic('admin', adminPassword);
   const historyLength = async () => (await api(`${node.url}/admin/parameters/history?limit=500`, { auth: admin() })).body.length;

@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import pg from 'pg';
-import { KAFKA_BROKERS, ROOT, createDatabase, uniqueName, waitFor } from '../support/infra';
+import { KAFKA_BROKERS, createDatabase, uniqueName, waitFor } from '../support/infra';
+import { runAuthz } from '../support/cli';
 import { api, basic, startNode, type Node } from '../support/processes';
 
-const LAUNCHER = resolve(ROOT, 'apps/authz-cli/bin/authz.js');
 const PASSWORD = 'purge-admin-password';
 
 /**
@@ -77,21 +75,8 @@ describe('purge of expired refresh tokens on a cluster of two nodes', () => {
     };
   }
 
-  function authz(node: Node, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((done, fail) => {
-      const child = spawn(process.execPath, [LAUNCHER, ...args], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, AUTHZ_URL: node.url, AUTHZ_ADMIN_USER: 'admin', AUTHZ_ADMIN_PASSWORD: PASSWORD },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.once('error', fail);
-      child.once('close', (code) => done({ code, stdout, stderr }));
-    });
-  }
+  const authz = (node: Node, args: string[]) =>
+    runAuthz(args, { env: { AUTHZ_URL: node.url, AUTHZ_ADMIN_USER: 'admin', AUTHZ_ADMIN_PASSWORD: PASSWORD } });
 
   it('both nodes schedule the daily run at AUTHZ_PURGE_AT; one of them runs it', async () => {
     await seed('daily', 100_000, `now() - interval '3 days'`);

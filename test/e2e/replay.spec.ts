@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
-import { KAFKA_BROKERS, ROOT, createDatabase, uniqueName, waitFor } from '../support/infra';
+import { KAFKA_BROKERS, createDatabase, uniqueName, waitFor } from '../support/infra';
 import { clientBasic, clientCredentialsToken, form, introspect, serviceClient } from '../support/oauth';
+import { runAuthz } from '../support/cli';
 import { api, basic, startNode, type Node } from '../support/processes';
 
-const LAUNCHER = resolve(ROOT, 'apps/authz-cli/bin/authz.js');
 /** Events put straight into the store for the replay under load: enough for it to last seconds. */
 const BULK = 15_000;
 
@@ -89,21 +88,7 @@ describe('replay of read models and key caches', () => {
   const token = (node: Node, service = services[0]) =>
     form(`${node.url}/oauth/token`, { grant_type: 'client_credentials' }, clientBasic(service.clientId, service.clientSecret));
 
-  function authz(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((done, fail) => {
-      const child = spawn(process.execPath, [LAUNCHER, ...args], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, AUTHZ_URL: nodeA.url, AUTHZ_ADMIN_USER: 'admin', AUTHZ_ADMIN_PASSWORD: password },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.once('error', fail);
-      child.once('close', (code) => done({ code, stdout, stderr }));
-    });
-  }
+  const authz = (args: string[]) => runAuthz(args, { env: { AUTHZ_URL: nodeA.url, AUTHZ_ADMIN_USER: 'admin', AUTHZ_ADMIN_PASSWORD: password } });
 
   it('projects parameter changes, clients and tokens made on both nodes', async () => {
     for (const [i, minutes] of [15, 30, 45, 20, 25].entries()) {

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import pg from 'pg';
-import { KAFKA_BROKERS, ROOT, createDatabase, uniqueName, waitFor } from '../support/infra';
+import { KAFKA_BROKERS, createDatabase, uniqueName, waitFor } from '../support/infra';
+import { runAuthz } from '../support/cli';
 import { form, introspect, postSignIn, serviceClient } from '../support/oauth';
 import { api, basic, startNode, type Node } from '../support/processes';
 
@@ -269,20 +268,7 @@ describe('refresh-token admin: refreshtokendetails, audit, revocation by user an
   });
 
   describe('the authz CLI, as an operator runs it', () => {
-    function authz(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-      return new Promise((done, fail) => {
-        const child = spawn(process.execPath, [resolve(ROOT, 'apps/authz-cli/bin/authz.js'), ...args], {
-          env: { PATH: process.env.PATH, HOME: process.env.HOME, AUTHZ_URL: b.url, AUTHZ_ADMIN_USER: 'admin', AUTHZ_ADMIN_PASSWORD: PASSWORD },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        child.once('error', fail);
-        child.once('close', (code) => done({ code, stdout, stderr }));
-      });
-    }
+    const authz = (args: string[]) => runAuthz(args, { env: { AUTHZ_URL: b.url, AUTHZ_ADMIN_USER: 'admin', AUTHZ_ADMIN_PASSWORD: PASSWORD } });
 
     it('tokens list: the seed\'s columns, validity as a UTC date', async () => {
       const run = await authz(['tokens', 'list', '--user', 'dave', '--client', 'phone']);
