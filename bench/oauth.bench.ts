@@ -21,18 +21,17 @@
  *   BENCH_INTROSPECT_TOKENS=256    distinct tokens the introspection loop cycles through
  *   BENCH_CPU_PROF=/tmp/prof       run both servers with --cpu-prof, profiles written there at exit
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { JWT_RESOURCE, OPAQUE_RESOURCE, PUBLIC_CLIENT, PUBLIC_SCOPE, ROTATING_CLIENT, SERVICE_CLIENT, SERVICE_SCOPE } from './support/oidc-provider';
+import { cleanUpKafka, freePort, machineBusyMs, percentile, processCpuMs } from './support/measure';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ADMIN_URL = process.env.AUTHZ_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -50,7 +49,6 @@ for (const name of SELECTED) if (!SCENARIOS.includes(name)) throw new Error(`BEN
 const REDIRECT = 'https://app.example/callback';
 const USER = 'alice';
 const USER_PASSWORD = 'alice-bench-password';
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 const log = (message: string) => process.stderr.write(`oauth bench: ${message}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -68,17 +66,6 @@ interface Server {
   process: ChildProcess;
   output: () => string;
   stop: () => Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 /** Spawns `node <entry>` and waits until GET <readyPath> answers 200. */
@@ -122,12 +109,6 @@ async function startServer(name: string, entry: string, port: number, env: Recor
 }
 
 /** utime + stime of a process (all its threads), or of one of its threads, in ms. */
-function processCpuMs(pid: number, thread?: number): number {
-  const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-}
-
 /**
  * CPU time (ms) of PostgreSQL — the backends serving `database` and the server's own auxiliary
  * processes (WAL writer, checkpointer…), not other databases' backends — and of the Kafka broker,
@@ -164,13 +145,6 @@ function serviceCpuDelta(before: ReturnType<typeof serviceCpuMs>, after: ReturnT
 }
 
 /** Busy time of the whole machine (all cores), in ms. */
-function machineBusyMs(): number {
-  const [, ...values] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
-  const ticks = values.slice(0, 8).map(Number);
-  const idle = ticks[3] + ticks[4];
-  return ((ticks.reduce((a, b) => a + b, 0) - idle) * 1000) / CLK_TCK;
-}
-
 // ---------------------------------------------------------------------------------------------
 // HTTP for the set-up (fetch) and for the load (node:http, keep-alive)
 
@@ -230,11 +204,6 @@ interface Measurement {
   /** The same with PostgreSQL's and the Kafka broker's: what a request costs the machine, whatever else runs on it. */
   serverPostgresKafkaCpuMicrosPerRequest: number;
   [extra: string]: unknown;
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 /**
@@ -579,20 +548,6 @@ async function backgroundLoad(servers: Server[], database: string) {
   };
 }
 
-async function cleanUpKafka(prefix: string): Promise<void> {
-  const admin = new Kafka({ clientId: 'oauth-bench-cleanup', brokers: BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`));
-    if (topics.length) await admin.deleteTopics({ topics });
-    // Consumer groups: best effort (a group the broker still thinks has members stays).
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${prefix}.`));
-    for (const group of groups) await admin.deleteGroups([group]).catch(() => undefined);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 async function main() {
   const name = `authz_oauthbench_${Date.now().toString(36)}`;
   const started = performance.now();
@@ -803,7 +758,7 @@ async function main() {
   } finally {
     await Promise.all([authz.server.stop(), oidc?.server.stop()]);
     await adminSql(ADMIN_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch((error) => log(`could not drop ${name}: ${error.message}`));
-    await cleanUpKafka(name).catch((error) => log(`could not delete the topics ${name}.*: ${error.message}`));
+    await cleanUpKafka(BROKERS, name).catch((error) => log(`could not delete the topics ${name}.*: ${error.message}`));
   }
 }
 

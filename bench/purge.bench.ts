@@ -16,17 +16,15 @@
  *
  *   npm run bench -- purge      (or: npm run build && node dist/bench/purge.bench.js)
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { cleanUpKafka, freePort, machineBusyMs, percentile, processCpuMs } from './support/measure';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ADMIN_URL = process.env.AUTHZ_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -38,23 +36,11 @@ const PURGE_ROWS = Number(process.env.BENCH_PURGE_ROWS ?? 1_000_000);
 const LIVE_ROWS = Number(process.env.BENCH_LIVE_ROWS ?? 200_000);
 const REFERENCE = process.env.BENCH_REFERENCE !== '0';
 const CLIENT = 'bench-service';
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 const log = (message: string) => process.stderr.write(`purge bench: ${message}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (n: number, digits = 1) => Number(n.toFixed(digits));
 const basic = (user: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(user)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 async function sql<T = Record<string, unknown>>(url: string, text: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
@@ -122,24 +108,8 @@ async function call(url: string, init: { auth?: string; json?: unknown } = {}): 
   }
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 /** CPU time (ms) of a process, all threads. */
-function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-}
-
 /** Busy time of the whole machine, all cores, in ms. */
-function machineBusyMs(): number {
-  const [, ...values] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
-  const ticks = values.slice(0, 8).map(Number);
-  return ((ticks.reduce((a, b) => a + b, 0) - ticks[3] - ticks[4]) * 1000) / CLK_TCK;
-}
-
 /** CONCURRENCY workers on POST /oauth/token, each sending its next request when the last one answered. */
 class TokenLoad {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY, maxFreeSockets: CONCURRENCY });
@@ -218,19 +188,6 @@ function seedSql(prefix: string, count: number, validity: string): string {
                  (ARRAY['active', 'rotated', 'revoked'])[1 + i % 3], 'chat', 'authorization_code', 'family-' || (i / 4),
                  now() - interval '61 days', i, i, 'bench-node'
             FROM generate_series(1, ${count}) AS i`;
-}
-
-async function cleanUpKafka(prefix: string): Promise<void> {
-  const admin = new Kafka({ clientId: 'purge-bench-cleanup', brokers: BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`));
-    if (topics.length) await admin.deleteTopics({ topics });
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${prefix}.`));
-    for (const group of groups) await admin.deleteGroups([group]).catch(() => undefined);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 async function main() {
@@ -351,7 +308,7 @@ async function main() {
   } finally {
     await server?.stop();
     await sql(ADMIN_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch((error) => log(`could not drop ${name}: ${error.message}`));
-    await cleanUpKafka(name).catch((error) => log(`could not delete the topics ${name}.*: ${error.message}`));
+    await cleanUpKafka(BROKERS, name).catch((error) => log(`could not delete the topics ${name}.*: ${error.message}`));
   }
 }
 
