@@ -21,7 +21,6 @@
  *   BENCH_INTROSPECT_TOKENS=256    distinct tokens the introspection loop cycles through
  *   BENCH_CPU_PROF=/tmp/prof       run both servers with --cpu-prof, profiles written there at exit
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -32,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { JWT_RESOURCE, OPAQUE_RESOURCE, PUBLIC_CLIENT, PUBLIC_SCOPE, ROTATING_CLIENT, SERVICE_CLIENT, SERVICE_SCOPE } from './support/oidc-provider';
 import { cleanUpKafka, freePort, machineBusyMs, percentile, processCpuMs } from './support/measure';
+import { startServer as startProcess, type Server } from './support/server';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ADMIN_URL = process.env.AUTHZ_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -59,56 +59,12 @@ const FORM = 'application/x-www-form-urlencoded';
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-interface Server {
-  name: string;
-  url: string;
-  port: number;
-  process: ChildProcess;
-  output: () => string;
-  stop: () => Promise<void>;
-}
-
-/** Spawns `node <entry>` and waits until GET <readyPath> answers 200. */
-async function startServer(name: string, entry: string, port: number, env: Record<string, string>, readyPath: string): Promise<Server> {
+/** Spawns `node <entry>` (profiled with BENCH_CPU_PROF) and waits until GET <readyPath> answers 200. */
+function startServer(name: string, entry: string, port: number, env: Record<string, string>, readyPath: string): Promise<Server> {
   const flags = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
-  const child = spawn(process.execPath, [...flags, resolve(ROOT, entry)], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output = (output + d).slice(-20_000)));
-  child.stderr!.on('data', (d) => (output = (output + d).slice(-20_000)));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const url = `http://127.0.0.1:${port}`;
-  const server: Server = {
-    name,
-    url,
-    port,
-    process: child,
-    output: () => output,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const killed = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(killed);
-    },
-  };
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited before it was ready:\n${output}`);
-    const status = await fetch(`${url}${readyPath}`).then((r) => r.status, () => 0);
-    if (status === 200) return server;
-    if (Date.now() > deadline) {
-      await server.stop();
-      throw new Error(`${name} was not ready after 90 s:\n${output}`);
-    }
-    await sleep(200);
-  }
+  return startProcess(name, entry, port, env, readyPath, flags);
 }
 
-/** utime + stime of a process (all its threads), or of one of its threads, in ms. */
 /**
  * CPU time (ms) of PostgreSQL — the backends serving `database` and the server's own auxiliary
  * processes (WAL writer, checkpointer…), not other databases' backends — and of the Kafka broker,

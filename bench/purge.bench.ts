@@ -16,17 +16,14 @@
  *
  *   npm run bench -- purge      (or: npm run build && node dist/bench/purge.bench.js)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { cpus } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { cleanUpKafka, freePort, machineBusyMs, percentile, processCpuMs } from './support/measure';
+import { startServer, type Server } from './support/server';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ADMIN_URL = process.env.AUTHZ_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BROKERS = process.env.AUTHZ_TEST_KAFKA_BROKERS ?? '127.0.0.1:19092';
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -38,7 +35,6 @@ const REFERENCE = process.env.BENCH_REFERENCE !== '0';
 const CLIENT = 'bench-service';
 
 const log = (message: string) => process.stderr.write(`purge bench: ${message}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (n: number, digits = 1) => Number(n.toFixed(digits));
 const basic = (user: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(user)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
@@ -52,47 +48,10 @@ async function sql<T = Record<string, unknown>>(url: string, text: string): Prom
   }
 }
 
-interface Server {
-  url: string;
-  port: number;
-  process: ChildProcess;
-  output: () => string;
-  stop: () => Promise<void>;
-}
-
 /** The built authz-server as its own process; ready when /health answers 200. */
 async function startAuthz(env: Record<string, string>): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, [resolve(ROOT, 'dist/apps/authz-server/src/main.js')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, AUTHZ_PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output = (output + d).slice(-50_000)));
-  child.stderr!.on('data', (d) => (output = (output + d).slice(-50_000)));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const server: Server = {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    process: child,
-    output: () => output,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const killed = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(killed);
-    },
-  };
-  for (const deadline = Date.now() + 90_000; ; await sleep(200)) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`authz-server exited before it was ready:\n${output}`);
-    if ((await fetch(`${server.url}/health`).then((r) => r.status, () => 0)) === 200) return server;
-    if (Date.now() > deadline) {
-      await server.stop();
-      throw new Error(`authz-server was not ready after 90 s:\n${output}`);
-    }
-  }
+  return startServer('authz-server', 'dist/apps/authz-server/src/main.js', port, { ...env, AUTHZ_PORT: String(port) }, '/health');
 }
 
 async function call(url: string, init: { auth?: string; json?: unknown } = {}): Promise<{ status: number; body: any }> {

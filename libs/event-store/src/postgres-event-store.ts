@@ -3,7 +3,8 @@ import { upcast, type DomainEvent, type EventEnvelope } from '@authz/contracts';
 import { ConcurrencyError, type EventStore, type RequestContext, type Transaction } from '@authz/application';
 import { managerOf, type Database } from './database';
 
-const COLUMNS = `position, event_id, stream_id, stream_version, type, schema_version, occurred_at,
+/** The columns of an event row, in the order EventRow names them. */
+export const EVENT_COLUMNS = `position, event_id, stream_id, stream_version, type, schema_version, occurred_at,
   node_id, correlation_id, actor, data`;
 
 export interface EventRow {
@@ -89,9 +90,9 @@ export class PostgresEventStore implements EventStore {
                             node_id, correlation_id, actor, data)
         SELECT * FROM (VALUES ${rows.join(', ')}) AS new_events
          WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $2::int
-        RETURNING ${COLUMNS}),
+        RETURNING ${EVENT_COLUMNS}),
       queued AS (INSERT INTO outbox (position) SELECT position FROM appended)
-      SELECT ${COLUMNS} FROM appended ORDER BY stream_version`;
+      SELECT ${EVENT_COLUMNS} FROM appended ORDER BY stream_version`;
     let inserted: EventRow[];
     try {
       if (tx) {
@@ -130,7 +131,7 @@ export class PostgresEventStore implements EventStore {
 
   async readStream(streamId: string): Promise<EventEnvelope[]> {
     const rows = await this.db.query<EventRow>(
-      `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`,
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`,
       [streamId],
     );
     return rows.map(toEnvelope);
@@ -145,7 +146,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readAll(afterPosition: number, limit: number, tx?: Transaction): Promise<EventEnvelope[]> {
-    const sql = `SELECT ${COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`;
+    const sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`;
     const rows: EventRow[] = tx
       ? await managerOf(tx).query(sql, [afterPosition, limit])
       : await this.db.query<EventRow>(sql, [afterPosition, limit]);
@@ -158,7 +159,7 @@ export class PostgresEventStore implements EventStore {
    * knows how far it has got.
    */
   async readWindow(after: number, upTo: number, categories: readonly string[], tx?: Transaction): Promise<EventEnvelope[]> {
-    const sql = `SELECT ${COLUMNS} FROM events
+    const sql = `SELECT ${EVENT_COLUMNS} FROM events
       WHERE position > $1 AND position <= $2 AND split_part(stream_id, '-', 1) = ANY($3::text[]) ORDER BY position`;
     const params = [after, upTo, categories];
     const rows: EventRow[] = tx ? await managerOf(tx).query(sql, params) : await this.db.query<EventRow>(sql, params);

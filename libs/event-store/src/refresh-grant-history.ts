@@ -8,10 +8,7 @@ import {
 } from '@authz/contracts';
 import type { RefreshGrantHistory, Transaction } from '@authz/application';
 import { managerOf, type Database } from './database';
-import { toEnvelope, type EventRow } from './postgres-event-store';
-
-const COLUMNS = `position, event_id, stream_id, stream_version, type, schema_version, occurred_at,
-  node_id, correlation_id, actor, data`;
+import { EVENT_COLUMNS, toEnvelope, type EventRow } from './postgres-event-store';
 
 // The partial index events_refresh_grants_by_user is used only when a query repeats its predicate.
 const REFRESH_GRANT = `i.type = '${TOKEN_ISSUED}' AND i.data->'refreshToken' IS NOT NULL`;
@@ -26,10 +23,10 @@ export class PostgresRefreshGrantHistory implements RefreshGrantHistory {
   /** One round trip: the grant's stream, and the revocation stream of the user it names. */
   async load(tid: string): Promise<{ grant: EventEnvelope[]; revocations: EventEnvelope[] }> {
     const rows = await this.db.query<EventRow & { is_grant: boolean }>(
-      `WITH grant_events AS (SELECT ${COLUMNS} FROM events WHERE stream_id = $1)
+      `WITH grant_events AS (SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1)
        SELECT *, true AS is_grant FROM grant_events
        UNION ALL
-       SELECT ${COLUMNS}, false AS is_grant FROM events
+       SELECT ${EVENT_COLUMNS}, false AS is_grant FROM events
         WHERE stream_id = 'revocation-' || (SELECT data->>'userId' FROM grant_events WHERE stream_version = 1)
        ORDER BY position`,
       [streamId('grant', tid)],

@@ -11,6 +11,7 @@ import {
   ListClientsQuery,
   OAuthError,
   RegisterClientCommand,
+  parseLimit,
   type ClientCredentials,
 } from '@authz/application';
 import { RolesGuard, type AuthenticatedRequest } from './admin.guard';
@@ -138,8 +139,7 @@ export class ClientsController {
   /** From the clients projection: a client registered a moment ago on another node may take a moment to show. */
   @Get()
   list(@Query('cursor') cursor?: string, @Query('limit') limit?: string) {
-    const n = limit === undefined ? 100 : Number(limit);
-    if (!Number.isInteger(n) || n < 1 || n > 500) throw new ValidationError('INVALID_LIMIT', 'limit must be a whole number from 1 to 500');
+    const n = parseLimit(limit, 100);
     if (cursor !== undefined && !CURSOR.test(cursor)) throw new ValidationError('INVALID_CURSOR', 'cursor is not one this server gave');
     return this.queryBus.execute(new ListClientsQuery(cursor, n));
   }

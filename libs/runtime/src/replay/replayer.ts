@@ -5,7 +5,7 @@ import {
   type EventEnvelope,
   type ProjectionReplayedV1,
 } from '@authz/contracts';
-import { retryOnConflict, type EventHistory, type RequestContext } from '@authz/application';
+import { appendToLog, type EventHistory, type RequestContext } from '@authz/application';
 import { ValidationError } from '@authz/domain';
 import type { PostgresEventStore } from '@authz/event-store';
 import { HistoryFeed, KEY_CACHE_REPLAY, type KeyCache, type ProjectionRunner, type ReplayProgress } from '@authz/read-models';
@@ -119,9 +119,6 @@ export class Replayer {
     const events = Object.entries(applied).map(([projection, count]) =>
       newEvent<ProjectionReplayedV1>(PROJECTION_REPLAYED, { projection, from: request.from, source: request.source, events: count, durationMs }),
     );
-    await retryOnConflict(async () => {
-      const version = (await this.store.readStream(REPLAY_STREAM)).at(-1)?.streamVersion ?? 0;
-      await this.store.append(REPLAY_STREAM, version, events, context);
-    });
+    await appendToLog(this.store, REPLAY_STREAM, events, context);
   }
 }

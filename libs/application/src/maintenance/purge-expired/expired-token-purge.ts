@@ -3,7 +3,7 @@ import { newEvent, REFRESH_TOKENS_PURGED, streamId, type RefreshTokensPurgedV1 }
 import { DomainError } from '@authz/domain';
 import type { EventStore, ExpiredTokenStore, PurgeCursor, RequestContext } from '../../ports';
 import { OAuthError } from '../../oauth-error';
-import { retryOnConflict } from '../../retry-on-conflict';
+import { appendToLog } from '../../retry-on-conflict';
 
 export const PURGE_STREAM = streamId('maintenance', 'purge');
 /** The most rows one run may be asked to delete (AUTHZ_PURGE_MAX_ROWS, POST /admin/purge maxRows). */
@@ -226,11 +226,8 @@ export class ExpiredTokenPurge {
       trigger: summary.trigger,
     };
     const by = context ?? { actor: `system:${this.settings.nodeId}`, correlationId: `purge-${randomUUID()}` };
-    return retryOnConflict(async () => {
-      const stream = await this.events.readStream(PURGE_STREAM);
-      const [event] = await this.events.append(PURGE_STREAM, stream.at(-1)?.streamVersion ?? 0, [newEvent(REFRESH_TOKENS_PURGED, data)], by);
-      return event.position;
-    });
+    const [event] = await appendToLog(this.events, PURGE_STREAM, [newEvent(REFRESH_TOKENS_PURGED, data)], by);
+    return event.position;
   }
 
   private pause(ms: number): Promise<void> {
