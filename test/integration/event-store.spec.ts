@@ -77,3 +77,59 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
     expect(rows).toHaveLength(2);
   });
 });
+
+describe('PostgresEventStore group commit (real PostgreSQL)', () => {
+  let env: Awaited<ReturnType<typeof realStore>>;
+  beforeAll(async () => {
+    env = await realStore('node-gc');
+  });
+  afterAll(async () => env?.close());
+
+  /** How many transactions wrote these streams' events: xmin is the id of the inserting transaction. */
+  const transactions = async (prefix: string) =>
+    (await env.db.query<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM events WHERE stream_id LIKE $1`, [`${prefix}%`]))[0].n;
+
+  it('writes concurrent single-event appends of many streams in a few transactions, each with its outbox row', async () => {
+    const appended = await Promise.all(Array.from({ length: 200 }, (_, i) => env.store.append(`user-gc${i}`, 0, [event(i)], context)));
+    expect(appended.map(([e]) => [e.streamId, e.streamVersion, e.data])).toEqual(Array.from({ length: 200 }, (_, i) => [`user-gc${i}`, 1, { n: i }]));
+    // Positions follow the order the appends were made in.
+    const positions = appended.map(([e]) => e.position);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(await transactions('user-gc')).toBeLessThanOrEqual(10);
+    const queued = await env.db.query('SELECT 1 FROM outbox WHERE position = ANY($1::bigint[])', [positions]);
+    expect(queued).toHaveLength(200);
+  });
+
+  it('fails only the stale appends of a batch; the others commit with them', async () => {
+    for (let i = 0; i < 20; i++) await env.store.append(`user-mixed${i}`, 0, [event(0)], context);
+    // Even streams at their version, odd ones at a stale one, all at once.
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => env.store.append(`user-mixed${i}`, i % 2 === 0 ? 1 : 0, [event(i)], context)));
+    results.forEach((result, i) => {
+      if (i % 2 === 0) expect(result.status).toBe('fulfilled');
+      else expect((result as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+    });
+    const versions = await env.db.query<{ stream_id: string; v: number }>(
+      `SELECT stream_id, max(stream_version) AS v FROM events WHERE stream_id LIKE 'user-mixed%' GROUP BY stream_id`,
+    );
+    for (const { stream_id, v } of versions) expect(v).toBe(Number(stream_id.slice('user-mixed'.length)) % 2 === 0 ? 2 : 1);
+  });
+
+  it('fails an append whose version another transaction took meanwhile, and only that one', async () => {
+    // Another writer holds version 1 of user-taken, not yet committed, when the batch is written.
+    await env.db.withConnection(async (other) => {
+      await other.query('BEGIN');
+      await other.query(
+        `INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, occurred_at, node_id, correlation_id, actor, data)
+         VALUES (gen_random_uuid(), 'user-taken', 1, 'TestHappened', 1, now(), 'other', 'c', 'a', '{}')`,
+      );
+      const racing = Promise.allSettled(['user-taken', 'user-free1', 'user-free2'].map((stream) => env.store.append(stream, 0, [event(1)], context)));
+      // The batch waits on the other writer's row; once it commits, the batch's row for that version yields.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await other.query('COMMIT');
+      const [taken, ...free] = await racing;
+      expect((taken as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+      for (const result of free) expect(result.status).toBe('fulfilled');
+    });
+    expect((await env.store.readStream('user-taken')).map((e) => e.nodeId)).toEqual(['other']);
+  });
+});

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import type pg from 'pg';
 import { DataSource, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
 import type { Transaction, UnitOfWork } from '@authz/application';
@@ -108,6 +109,17 @@ export class Database implements UnitOfWork {
 
   query<T = Record<string, unknown>>(sql: string, parameters: unknown[] = []): Promise<T[]> {
     return this.serial(() => this.dataSource.query(sql, parameters));
+  }
+
+  /**
+   * A statement of the hot path, outside a transaction. In cluster mode it goes to the pool
+   * as a named statement, parsed and planned once per connection rather than on every call;
+   * `name` must always come with the same `sql`.
+   */
+  async prepared<T = Record<string, unknown>>(name: string, sql: string, parameters: unknown[]): Promise<T[]> {
+    if (this.embedded) return this.query<T>(sql, parameters);
+    const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
+    return (await pool.query<T & pg.QueryResultRow>({ name, text: sql, values: parameters })).rows;
   }
 
   /** Reads outside a transaction, through TypeORM's repositories. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { upcast, type DomainEvent, type EventEnvelope } from '@authz/contracts';
 import { ConcurrencyError, type EventStore, type RequestContext, type Transaction } from '@authz/application';
 import { managerOf, type Database } from './database';
+import { GroupCommit, type GroupCommitOptions } from './group-commit';
 
 /** The columns of an event row, in the order EventRow names them. */
 export const EVENT_COLUMNS = `position, event_id, stream_id, stream_version, type, schema_version, occurred_at,
@@ -46,17 +47,52 @@ function isStreamVersionConflict(error: unknown): boolean {
 /** Told of the events this store appended, once they are committed (e.g. to count them). */
 export type AppendedListener = (events: readonly EventEnvelope[]) => void;
 
+interface SingleAppend {
+  streamId: string;
+  expectedVersion: number;
+  event: DomainEvent;
+  context: RequestContext;
+  occurredAt: string;
+}
+
+/**
+ * Single-event appends of many requests in one statement. Each row carries its own version
+ * check; a row whose check fails, or whose version a concurrent writer took (ON CONFLICT),
+ * is simply not inserted, and its append alone fails.
+ */
+const APPEND_BATCH = `
+  WITH appended AS (
+    INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, occurred_at,
+                        node_id, correlation_id, actor, data)
+    SELECT i.event_id, i.stream_id, i.stream_version, i.type, i.schema_version, i.occurred_at,
+           i.node_id, i.correlation_id, i.actor, i.data
+      FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::timestamptz[],
+                  $7::text[], $8::text[], $9::text[], $10::jsonb[]) WITH ORDINALITY
+           AS i (event_id, stream_id, stream_version, type, schema_version, occurred_at, node_id,
+                 correlation_id, actor, data, n)
+     WHERE (SELECT coalesce(max(e.stream_version), 0) FROM events e WHERE e.stream_id = i.stream_id) = i.stream_version - 1
+     ORDER BY i.n
+    ON CONFLICT (stream_id, stream_version) DO NOTHING
+    RETURNING ${EVENT_COLUMNS}),
+  queued AS (INSERT INTO outbox (position) SELECT position FROM appended)
+  SELECT ${EVENT_COLUMNS} FROM appended`;
+
 export class PostgresEventStore implements EventStore {
   private readonly appendedListeners: AppendedListener[] = [];
+  private readonly group: GroupCommit<SingleAppend, EventRow | undefined>;
 
   constructor(
     private readonly db: Database,
     private readonly nodeId: string,
-  ) {}
+    groupCommit: GroupCommitOptions = { maxInFlight: 2, maxBatch: 500 },
+  ) {
+    this.group = new GroupCommit((a) => a.streamId, (batch) => this.appendBatch(batch), groupCommit);
+  }
 
   /**
-   * One statement, so one round trip and, outside a unit of work, its own transaction: the
-   * version check, the insert and the outbox rows.
+   * The version check, the insert and the outbox rows in one statement, so one round trip and,
+   * outside a unit of work, one transaction. A single event outside a unit of work (what the
+   * token endpoints append) joins the group commit; others are a statement of their own.
    */
   async append(
     streamId: string,
@@ -67,6 +103,13 @@ export class PostgresEventStore implements EventStore {
   ): Promise<EventEnvelope[]> {
     if (events.length === 0) return [];
     const occurredAt = new Date().toISOString();
+    if (!tx && events.length === 1) {
+      const row = await this.group.append({ streamId, expectedVersion, event: events[0], context, occurredAt });
+      if (!row) throw new ConcurrencyError(streamId, expectedVersion);
+      const appended = [toEnvelope(row)];
+      this.tellAppended(appended);
+      return appended;
+    }
     const params: unknown[] = [streamId, expectedVersion];
     const rows = events.map((event, i) => {
       const values = [
@@ -108,11 +151,28 @@ export class PostgresEventStore implements EventStore {
     // No row: the stream had moved past the expected version.
     if (inserted.length === 0) throw new ConcurrencyError(streamId, expectedVersion);
     const appended = inserted.map(toEnvelope);
-    if (this.appendedListeners.length > 0) {
-      if (tx) this.db.afterCommit(tx, () => this.tellAppended(appended));
-      else this.tellAppended(appended);
-    }
+    if (tx) this.db.afterCommit(tx, () => this.tellAppended(appended));
+    else this.tellAppended(appended);
     return appended;
+  }
+
+  /** One row per append, in the batch's order; undefined where the append lost its version check. */
+  private async appendBatch(batch: SingleAppend[]): Promise<(EventRow | undefined)[]> {
+    const rows = await this.db.prepared<EventRow>('authz_append_batch', APPEND_BATCH, [
+      batch.map(() => randomUUID()),
+      batch.map((a) => a.streamId),
+      batch.map((a) => a.expectedVersion + 1),
+      batch.map((a) => a.event.type),
+      batch.map((a) => a.event.schemaVersion),
+      batch.map((a) => a.occurredAt),
+      batch.map(() => this.nodeId),
+      batch.map((a) => a.context.correlationId),
+      batch.map((a) => a.context.actor),
+      batch.map((a) => JSON.stringify(a.event.data)),
+    ]);
+    this.db.committed();
+    const byStream = new Map(rows.map((row) => [row.stream_id, row]));
+    return batch.map((a) => byStream.get(a.streamId));
   }
 
   onAppended(listener: AppendedListener): void {
@@ -120,6 +180,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   private tellAppended(events: readonly EventEnvelope[]): void {
+    if (this.appendedListeners.length === 0) return;
     for (const listener of this.appendedListeners) {
       try {
         listener(events);

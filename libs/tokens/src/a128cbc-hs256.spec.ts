@@ -1,6 +1,6 @@
 import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt } from 'jose';
-import { aadOf, decrypt } from './a128cbc-hs256';
+import { aadOf, decrypt, encrypt } from './a128cbc-hs256';
 import { generateEncryptionKey } from './keys';
 
 const key = generateEncryptionKey('c1');
@@ -29,6 +29,21 @@ describe('A128CBC-HS256 decryption', () => {
       // and jose agrees it is a valid JWE
       expect(Buffer.from((await compactDecrypt(jwe, new Uint8Array(raw))).plaintext).equals(plaintext)).toBe(true);
     }
+  });
+
+  it('encrypts what jose reads, for every padding length and a few sizes, under a fresh IV each time', async () => {
+    const encodedHeader = Buffer.from(JSON.stringify({ alg: 'dir', enc: 'A128CBC-HS256', kid: key.kid })).toString('base64url');
+    const ivs = new Set<string>();
+    for (const length of [...Array(40).keys(), 255, 256, 1000, 4096]) {
+      const plaintext = randomBytes(length);
+      const { iv, ciphertext, tag } = encrypt(key.secret, aadOf(encodedHeader), plaintext);
+      ivs.add(iv.toString('hex'));
+      expect(ciphertext.length).toBe((Math.floor(length / 16) + 1) * 16);
+      const jwe = [encodedHeader, '', iv, ciphertext, tag].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
+      expect(Buffer.from((await compactDecrypt(jwe, new Uint8Array(raw))).plaintext).equals(plaintext)).toBe(true);
+      expect(decrypt(key.secret, aadOf(encodedHeader), iv, ciphertext, tag)?.equals(plaintext)).toBe(true);
+    }
+    expect(ivs.size).toBe(44);
   });
 
   it('refuses bad padding behind a good tag', () => {

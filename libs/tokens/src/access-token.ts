@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CompactEncrypt } from 'jose';
-import { aadOf, decrypt, splitKey, type Aad } from './a128cbc-hs256';
+import { aadOf, decrypt, encrypt, type Aad } from './a128cbc-hs256';
 import { decodeSigned, hasExactKeys, parseJsonObject, type JsonObject } from './compact';
 import { signJws, verifyJws } from './jws';
 import type { KeyRing } from './key-ring';
@@ -42,7 +41,7 @@ export interface MintedAccessToken {
 const RESERVED = ['iss', 'iat', 'exp', 'jti', 'token_type'];
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // RFC 6749 §3.3
 const JWE_HEADER_KEYS = ['alg', 'cty', 'enc', 'kid'];
-const encoder = new TextEncoder();
+const b64url = (data: Buffer) => data.toString('base64url');
 
 function issuerOf(keys: MintingKeys): string {
   const issuer = clusterOf(keys.signing.kid);
@@ -80,10 +79,24 @@ export async function mintAccessToken(keys: MintingKeys, input: AccessTokenInput
     token_type: 'access',
     ...extra,
   };
-  const jwe = await new CompactEncrypt(encoder.encode(JSON.stringify(claims)))
-    .setProtectedHeader({ alg: 'dir', cty: 'JWT', enc: 'A128CBC-HS256', kid: keys.encryption.kid })
-    .encrypt(splitKey(keys.encryption.secret).raw);
-  return { token: await signJws(JSON.stringify({ private: jwe }), keys.signing), claims };
+  return { token: await signJws(JSON.stringify({ private: sealClaims(keys.encryption, claims) }), keys.signing), claims };
+}
+
+const sealingHeaders = new HeaderMemo<{ encoded: string; aad: Aad }>();
+
+/** Every token under one key carries the same JWE header: encoded once per kid. */
+function sealingHeader(kid: string): { encoded: string; aad: Aad } {
+  const known = sealingHeaders.get(kid);
+  if (known) return known;
+  const encoded = b64url(Buffer.from(JSON.stringify({ alg: 'dir', cty: 'JWT', enc: 'A128CBC-HS256', kid })));
+  return sealingHeaders.set(kid, { encoded, aad: aadOf(encoded) });
+}
+
+/** The compact JWE of the claims: header . (no encrypted key: dir) . iv . ciphertext . tag. */
+function sealClaims(key: EncryptionKey, claims: AccessTokenClaims): string {
+  const header = sealingHeader(key.kid);
+  const { iv, ciphertext, tag } = encrypt(key.secret, header.aad, Buffer.from(JSON.stringify(claims)));
+  return `${header.encoded}..${b64url(iv)}.${b64url(ciphertext)}.${b64url(tag)}`;
 }
 
 /** Never throws: every failure, expected or not, is a result with a stable code. */

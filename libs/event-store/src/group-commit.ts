@@ -1,0 +1,72 @@
+export interface GroupCommitOptions {
+  /** Batches being written at once; an append waits only while this many are. */
+  maxInFlight: number;
+  /** Appends per batch at most. */
+  maxBatch: number;
+}
+
+interface Waiting<A, R> {
+  append: A;
+  resolve: (result: R) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: appends that arrive while earlier batches are being written wait, and are then
+ * written together by one call of `write`: one statement, one transaction and one WAL flush
+ * for many requests. An idle store writes an append at once; a busy one makes bigger batches.
+ * A batch holds at most one append per stream (`keyOf`), so that each append keeps a version
+ * check of its own and can fail alone; a stream's next append waits for the next batch.
+ */
+export class GroupCommit<A, R> {
+  private queue: Waiting<A, R>[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly keyOf: (append: A) => string,
+    /** Writes a batch; answers one result per append, in the batch's order. */
+    private readonly write: (batch: A[]) => Promise<R[]>,
+    private readonly options: GroupCommitOptions,
+  ) {}
+
+  append(append: A): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ append, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+      const batch = this.take();
+      this.inFlight++;
+      this.write(batch.map((w) => w.append))
+        .then(
+          (results) => batch.forEach((w, i) => w.resolve(results[i])),
+          (error) => batch.forEach((w) => w.reject(error)),
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
+    }
+  }
+
+  /** The oldest waiting appends, one per key, in arrival order. */
+  private take(): Waiting<A, R>[] {
+    const batch: Waiting<A, R>[] = [];
+    const keys = new Set<string>();
+    const rest: Waiting<A, R>[] = [];
+    for (const waiting of this.queue) {
+      const key = this.keyOf(waiting.append);
+      if (batch.length < this.options.maxBatch && !keys.has(key)) {
+        keys.add(key);
+        batch.push(waiting);
+      } else {
+        rest.push(waiting);
+      }
+    }
+    this.queue = rest;
+    return batch;
+  }
+}
