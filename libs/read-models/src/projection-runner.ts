@@ -137,8 +137,7 @@ export class ProjectionRunner {
     if (events.length === 0) return 0;
     const applied = await this.db.transaction(async (manager) => {
       await this.waitForReplay(manager, projection);
-      const fresh: EventEnvelope[] = [];
-      for (const event of events) if (await this.claim(manager, projection, event)) fresh.push(event);
+      const fresh = await this.claim(manager, projection, events);
       if (fresh.length === 0) return 0;
       await applyAll(manager, projection, fresh);
       await this.checkpoint(manager, projection, fresh.reduce((a, b) => (b.position > a.position ? b : a)));
@@ -282,16 +281,37 @@ export class ProjectionRunner {
     return fresh.length;
   }
 
-  /** Moves the stream's version past the event; false when it was there already (applied before). */
-  private async claim(manager: EntityManager, projection: Projection, event: EventEnvelope): Promise<boolean> {
-    const fresh = await manager.query(
-      `INSERT INTO projection_stream_versions (projection, stream_id, version) VALUES ($1, $2, $3)
-       ON CONFLICT (projection, stream_id) DO UPDATE SET version = EXCLUDED.version
-       WHERE projection_stream_versions.version < EXCLUDED.version
-       RETURNING version`,
-      [projection.name, event.streamId, event.streamVersion],
+  /**
+   * The batch's events this projection has not applied yet, with the streams' versions moved
+   * past them: two statements per batch. The streams' rows are locked first, so a concurrent
+   * delivery of the same events (a rebalance) waits for this transaction and then skips them.
+   * A stream that had no row here but gets one from a concurrent transaction before the upsert
+   * cannot be told apart safely: the batch fails, and its transport delivers it again.
+   */
+  private async claim(manager: EntityManager, projection: Projection, events: readonly EventEnvelope[]): Promise<EventEnvelope[]> {
+    const latest = new Map<string, number>();
+    for (const event of events) latest.set(event.streamId, Math.max(event.streamVersion, latest.get(event.streamId) ?? 0));
+    // One order for the row locks of every batch, so that two batches cannot deadlock.
+    const streams = [...latest.keys()].sort();
+    const rows: { stream_id: string; version: number }[] = await manager.query(
+      `SELECT stream_id, version FROM projection_stream_versions
+        WHERE projection = $1 AND stream_id = ANY($2::text[]) ORDER BY stream_id FOR UPDATE`,
+      [projection.name, streams],
     );
-    return fresh.length > 0;
+    const applied = new Map(rows.map((r) => [r.stream_id, r.version]));
+    const fresh = events.filter((e) => e.streamVersion > (applied.get(e.streamId) ?? 0));
+    const moved = streams.filter((stream) => latest.get(stream)! > (applied.get(stream) ?? 0));
+    if (moved.length === 0) return [];
+    const upserted: { stream_id: string; inserted: boolean }[] = await manager.query(
+      `INSERT INTO projection_stream_versions (projection, stream_id, version)
+       SELECT $1, stream_id, version FROM unnest($2::text[], $3::int[]) AS moved (stream_id, version)
+       ON CONFLICT (projection, stream_id) DO UPDATE SET version = GREATEST(projection_stream_versions.version, EXCLUDED.version)
+       RETURNING stream_id, xmax = 0 AS inserted`,
+      [projection.name, moved, moved.map((stream) => latest.get(stream))],
+    );
+    const raced = upserted.find((row) => !row.inserted && !applied.has(row.stream_id));
+    if (raced) throw new Error(`projection ${projection.name}: stream ${raced.stream_id} was claimed by a concurrent delivery; the batch will be retried`);
+    return fresh;
   }
 
   /** Once per batch, in the batch's transaction: the furthest position applied and that event's time. */

@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, jest } from '@jest/globals';
 import { withCorrelationId } from './http/correlation';
-import { createLogger } from './logger';
+import { createLogger, flushLogs } from './logger';
 
 describe('createLogger', () => {
   let written: string[];
   beforeEach(() => {
     written = [];
-    const capture = (chunk: unknown) => (written.push(String(chunk)), true);
+    // Only JSON lines: Jest's process also writes its own warnings (e.g. on VM modules).
+    const capture = (chunk: unknown) => (String(chunk).startsWith('{') && written.push(String(chunk)), true);
     jest.spyOn(process.stdout, 'write').mockImplementation(capture as never);
     jest.spyOn(process.stderr, 'write').mockImplementation(capture as never);
   });
@@ -14,7 +15,10 @@ describe('createLogger', () => {
     jest.restoreAllMocks();
   });
 
-  const entries = () => written.join('').trim().split('\n').map((line) => JSON.parse(line));
+  const entries = () => {
+    flushLogs();
+    return written.join('').trim().split('\n').map((line) => JSON.parse(line));
+  };
 
   it('writes one JSON object per line, with the fields at its top level', () => {
     const { log } = createLogger('test');
@@ -38,6 +42,27 @@ describe('createLogger', () => {
       log('warn', 'about an event', { correlationId: 'event-corr' });
     });
     expect(entries().map((e) => e.correlationId)).toEqual(['req-9', 'req-9', 'event-corr']);
+  });
+
+  it('writes the lines of one event loop turn in one write, and the rest at the next turn', async () => {
+    const { log } = createLogger('test');
+    for (let i = 0; i < 100; i++) log('info', `line ${i}`);
+    expect(written).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(written).toHaveLength(1);
+    log('info', 'later');
+    expect(entries().map((e) => e.message)).toEqual([...Array.from({ length: 100 }, (_, i) => `line ${i}`), 'later']);
+  });
+
+  it("takes Nest's own calls as Nest makes them: a context name last, a stack trace to stderr with errors", () => {
+    const { nest } = createLogger('test');
+    nest.log('routes mapped', 'RouterExplorer');
+    nest.error('boom', 'Error: boom\n    at handler (file.js:1:1)', 'ExceptionsHandler');
+    nest.error(new Error('thrown'));
+    const [mapped, boom, thrown] = entries();
+    expect(mapped).toMatchObject({ level: 'log', message: 'routes mapped', context: 'RouterExplorer' });
+    expect(boom).toMatchObject({ level: 'error', message: 'boom', context: 'ExceptionsHandler', stack: expect.stringContaining('at handler') });
+    expect(thrown).toMatchObject({ level: 'error', message: 'thrown', context: 'test', stack: expect.stringContaining('Error: thrown') });
   });
 
   it('keeps the framework fields when a field has the same name', () => {
