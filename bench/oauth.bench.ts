@@ -20,6 +20,7 @@
  *   BENCH_SCENARIOS=refresh_token  only some scenarios (client_credentials,refresh_token,introspect)
  *   BENCH_INTROSPECT_TOKENS=256    distinct tokens the introspection loop cycles through
  *   BENCH_CPU_PROF=/tmp/prof       run both servers with --cpu-prof, profiles written there at exit
+ *   BENCH_NODE_FLAGS=--perf-basic-prof  more node flags for both servers (e.g. for `perf record -a`)
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -42,6 +43,7 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 2);
 const INTROSPECT_TOKENS = Number(process.env.BENCH_INTROSPECT_TOKENS ?? 256);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
+const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
 const SCENARIOS = ['client_credentials', 'refresh_token', 'refresh_token_rotation', 'introspect'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 const SELECTED = (process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim()) ?? [...SCENARIOS]) as ScenarioName[];
@@ -62,7 +64,7 @@ const FORM = 'application/x-www-form-urlencoded';
 /** Spawns `node <entry>` (profiled with BENCH_CPU_PROF) and waits until GET <readyPath> answers 200. */
 function startServer(name: string, entry: string, port: number, env: Record<string, string>, readyPath: string): Promise<Server> {
   const flags = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
-  return startProcess(name, entry, port, env, readyPath, flags);
+  return startProcess(name, entry, port, env, readyPath, [...flags, ...NODE_FLAGS]);
 }
 
 /**

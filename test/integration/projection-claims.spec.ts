@@ -58,7 +58,11 @@ describe('ProjectionRunner claims of live batches (real PostgreSQL)', () => {
         }
       }
     };
+    // A delivery of other events first, so that the copies arrive while it is applied and are merged.
+    const other = await append('user-other', 1);
+    const first = runner.handleBatch(projection, other);
     const applied = await Promise.all(Array.from({ length: 8 }, deliver));
+    expect(await first).toBe(1);
     expect(applied.reduce((a, b) => a + b, 0)).toBe(batch.length);
     for (const stream of ['user-r1', 'user-r2', 'user-r3', 'user-r4']) expect(await counted(stream)).toEqual([1, 2, 3]);
   });

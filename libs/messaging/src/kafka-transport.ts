@@ -17,6 +17,7 @@ export interface KafkaTransportOptions {
 const HEALTH_TIMEOUT_MS = 3_000;
 const HANDLER_RETRY_MS = 500;
 const JOIN_WAIT_MS = 30_000;
+const COMMIT_INTERVAL_MS = 1_000;
 /** A history read that gets nothing new for this long has stalled (the broker went away?). */
 const HISTORY_IDLE_MS = 60_000;
 
@@ -102,12 +103,20 @@ export class KafkaTransport implements EventTransport, EventHistory {
     await consumer.run({
       partitionsConsumedConcurrently: this.options.partitions,
       eachBatchAutoResolve: true,
-      eachBatch: async ({ batch, heartbeat }) => {
+      // kafkajs would commit the offsets after every batch: a request and a write to
+      // __consumer_offsets each time. Handlers are idempotent (projections skip what they
+      // applied), so offsets are committed at most once per interval, and what a restart
+      // delivers again is skipped.
+      autoCommit: false,
+      autoCommitInterval: COMMIT_INTERVAL_MS,
+      eachBatch: async ({ batch, heartbeat, resolveOffset, commitOffsetsIfNecessary }) => {
         const events = batch.messages.map((m) => decode(m.value, m.headers));
         // A failing handler (e.g. the database is down) blocks its partition rather than skip an event.
         for (;;) {
           try {
             await handle(events);
+            resolveOffset(batch.lastOffset());
+            await commitOffsetsIfNecessary();
             return;
           } catch (error) {
             if (closing) throw error;

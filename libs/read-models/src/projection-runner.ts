@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { EventEnvelope, StreamCategory } from '@authz/contracts';
 import type { ErrorLogFields, EventTransport, Subscription } from '@authz/application';
-import type { Database, PostgresEventStore } from '@authz/event-store';
+import { GroupCommit, type Database, type PostgresEventStore } from '@authz/event-store';
 import type { Projection } from './projection';
 import { StoreFeed, type ReplayFeed, type ReplayProgress } from './replay-feeds';
 
@@ -13,6 +13,8 @@ export interface ProjectionStatus {
 }
 
 const CATCH_UP_BATCH = 1_000;
+/** Deliveries of one projection applied together in one transaction, at most. */
+const MERGED_DELIVERIES = 32;
 /** How long a live batch waits for a replay of its projection before it fails (and its transport retries it). */
 const BUSY_WAIT_MS = 10_000;
 const BUSY_POLL_MS = 250;
@@ -93,6 +95,7 @@ function isLockTimeout(error: unknown): boolean {
 export class ProjectionRunner {
   private readonly subscriptions: Subscription[] = [];
   private readonly appliedListeners: ((projection: string) => void)[] = [];
+  private readonly writers = new Map<string, GroupCommit<readonly EventEnvelope[], number>>();
 
   constructor(
     private readonly db: Database,
@@ -132,19 +135,41 @@ export class ProjectionRunner {
     return (await this.handleBatch(projection, [event])) === 1;
   }
 
-  /** Applies a batch in one transaction; answers how many events were new. */
+  /**
+   * Applies a batch in one transaction; answers how many events were new. Batches that arrive
+   * while one of the same projection is being applied (its partitions are delivered side by
+   * side) are applied together in the next transaction: they would wait for each other on the
+   * projection's checkpoint anyway, and one transaction costs less than several.
+   */
   async handleBatch(projection: Projection, events: readonly EventEnvelope[]): Promise<number> {
     if (events.length === 0) return 0;
-    const applied = await this.db.transaction(async (manager) => {
-      await this.waitForReplay(manager, projection);
-      const fresh = await this.claim(manager, projection, events);
-      if (fresh.length === 0) return 0;
-      await applyAll(manager, projection, fresh);
-      await this.checkpoint(manager, projection, fresh.reduce((a, b) => (b.position > a.position ? b : a)));
-      return fresh.length;
-    });
+    const applied = await this.writerFor(projection).append(events);
     if (applied > 0) for (const listener of this.appliedListeners) listener(projection.name);
     return applied;
+  }
+
+  private writerFor(projection: Projection): GroupCommit<readonly EventEnvelope[], number> {
+    let writer = this.writers.get(projection.name);
+    if (!writer) {
+      writer = new GroupCommit(undefined, (batches) => this.applyTogether(projection, batches), { maxInFlight: 1, maxBatch: MERGED_DELIVERIES });
+      this.writers.set(projection.name, writer);
+    }
+    return writer;
+  }
+
+  /** One transaction for several deliveries; answers how many events of each were new. */
+  private async applyTogether(projection: Projection, batches: (readonly EventEnvelope[])[]): Promise<number[]> {
+    const fresh = await this.db.transaction(async (manager) => {
+      await this.waitForReplay(manager, projection);
+      const claimed = await this.claim(manager, projection, batches.flat());
+      if (claimed.length === 0) return claimed;
+      await applyAll(manager, projection, claimed);
+      await this.checkpoint(manager, projection, claimed.reduce((a, b) => (b.position > a.position ? b : a)));
+      return claimed;
+    });
+    // An event in several of the deliveries counts for the first.
+    const unclaimed = new Set(fresh);
+    return batches.map((batch) => batch.filter((event) => unclaimed.delete(event)).length);
   }
 
   /** Rebuilds one read model from position 0 of the event store. */
@@ -299,7 +324,13 @@ export class ProjectionRunner {
       [projection.name, streams],
     );
     const applied = new Map(rows.map((r) => [r.stream_id, r.version]));
-    const fresh = events.filter((e) => e.streamVersion > (applied.get(e.streamId) ?? 0));
+    // Merged deliveries may hold an event twice: each stream version is fresh once, in order.
+    const reached = new Map(applied);
+    const fresh = events.filter((e) => {
+      if (e.streamVersion <= (reached.get(e.streamId) ?? 0)) return false;
+      reached.set(e.streamId, e.streamVersion);
+      return true;
+    });
     const moved = streams.filter((stream) => latest.get(stream)! > (applied.get(stream) ?? 0));
     if (moved.length === 0) return [];
     const upserted: { stream_id: string; inserted: boolean }[] = await manager.query(
