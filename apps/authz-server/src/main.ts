@@ -1,14 +1,9 @@
 import 'reflect-metadata';
-import express from 'express';
-import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import { InitializeClusterCommand } from '@authz/application';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { ConfigError, Runtime, bodyParserErrors, createLogger, loadConfig, observeRequests } from '@authz/runtime';
+import { ConfigError, Runtime, createHttpApp, createLogger, loadConfig } from '@authz/runtime';
 import { AuthzServerModule } from './app.module';
 import { bootstrapAdmin } from './bootstrap-admin';
-
-const BODY_LIMIT = '64kb';
 
 async function main(): Promise<void> {
   const { nest, log } = createLogger('authz-server');
@@ -23,17 +18,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const runtime = await Runtime.create(config, { relay: true, projections: config.runProjections, keys: true, log });
-  const app = await NestFactory.create<NestExpressApplication>(AuthzServerModule.with(runtime, log), {
-    logger: nest,
-    bodyParser: false,
-  });
-  app.disable('x-powered-by');
-  app.use(observeRequests(runtime.metrics, log));
-  app.use(express.json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }));
-  app.use(express.urlencoded({ limit: BODY_LIMIT, extended: false }));
-  app.use(bodyParserErrors);
-  app.enableShutdownHooks();
-
+  const app = await createHttpApp(AuthzServerModule.with(runtime, log), runtime.metrics, log, nest);
   await app.init();
   const commandBus = app.get(CommandBus);
   const cluster = await commandBus.execute(new InitializeClusterCommand({ actor: `system:${config.nodeId}`, correlationId: 'bootstrap' }));

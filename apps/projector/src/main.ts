@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { NestFactory } from '@nestjs/core';
-import { ConfigError, Runtime, createLogger, loadConfig, observeRequests } from '@authz/runtime';
+import { ConfigError, Runtime, createHttpApp, createLogger, loadConfig } from '@authz/runtime';
 import { ProjectorModule } from './app.module';
 
 const USAGE = `usage: projector [--rebuild <projection>|all]
@@ -39,9 +38,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const app = await NestFactory.create(ProjectorModule.with(runtime, log), { logger: nest });
-  app.use(observeRequests(runtime.metrics, log));
-  app.enableShutdownHooks();
+  const app = await createHttpApp(ProjectorModule.with(runtime, log), runtime.metrics, log, nest);
   await runtime.start();
   await app.listen(config.port, config.host);
   process.stdout.write(`projector ${config.nodeId} running ${runner.projections.map((p) => p.name).join(', ')}; health on ${await app.getUrl()}/health, metrics on /metrics\n`);

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, HttpStatus, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Runtime } from './runtime';
 import { lagVerdict } from './readiness';
 
@@ -19,7 +19,7 @@ export class HealthController {
   }
 
   @Get(['', 'ready'])
-  async ready(@Res({ passthrough: true }) response: Response) {
+  async ready(@Res({ passthrough: true }) response: FastifyReply) {
     const { config, relay, runner, db } = this.runtime;
     const { database, transport } = await this.runtime.health();
     const transportName = config.mode === 'cluster' ? 'kafka' : 'transport';
@@ -37,7 +37,7 @@ export class HealthController {
       }
     }
     const ready = reasons.length === 0;
-    response.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    response.code(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return {
       status: ready ? 'up' : 'down',
       nodeId: config.nodeId,

@@ -1,11 +1,5 @@
-import {
-  ArgumentsHost,
-  Catch,
-  HttpException,
-  HttpStatus,
-  type ExceptionFilter,
-} from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { DomainError, NotFoundError, ValidationError } from '@authz/domain';
 import { ConcurrencyError, OAuthError, ThrottledError } from '@authz/application';
 import type { Log } from './runtime';
@@ -34,6 +28,18 @@ function errorName(status: number): string {
   return OAUTH_ERROR_BY_STATUS[status] ?? (status >= 500 ? 'server_error' : 'invalid_request');
 }
 
+/**
+ * Fastify's own errors while it reads a body (they reach the filter as the cause of an
+ * HttpException): described in the server's words, not the framework's.
+ */
+function bodyError(cause: unknown): string | undefined {
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string' || !code.startsWith('FST_ERR_CTP_')) return undefined;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return 'the body is too large';
+  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'the body is not valid JSON (a JSON object is expected)';
+  return 'the request body could not be read';
+}
+
 /** Maps an error to a status and a body; never lets a stack trace or internal message out. */
 export function describeError(exception: unknown): { status: number; body: ErrorBody } {
   if (exception instanceof ThrottledError) {
@@ -56,6 +62,8 @@ export function describeError(exception: unknown): { status: number; body: Error
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
+    const read = bodyError(exception.cause);
+    if (read) return { status, body: { error: 'invalid_request', error_description: read } };
     const response = exception.getResponse();
     if (typeof response === 'object' && response !== null && 'error_description' in response) {
       return { status, body: response as ErrorBody };
@@ -70,24 +78,11 @@ export class HttpErrorFilter implements ExceptionFilter {
   constructor(private readonly log: Log) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body } = describeError(exception);
-    if (exception instanceof OAuthError && status === 401) response.setHeader('WWW-Authenticate', 'Basic realm="authz"');
-    if (exception instanceof ThrottledError) response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    if (exception instanceof OAuthError && status === 401) reply.header('WWW-Authenticate', 'Basic realm="authz"');
+    if (exception instanceof ThrottledError) reply.header('Retry-After', String(exception.retryAfterSeconds));
     if (status >= 500) this.log('error', `unhandled error: ${(exception as Error)?.stack ?? String(exception)}`);
-    response.status(status).json(body);
-  }
-}
-
-/** Express-level errors (the JSON body parser) that happen before Nest routes the request. */
-export function bodyParserErrors(error: { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) {
-  if (error?.type === 'entity.parse.failed') {
-    res.status(HttpStatus.BAD_REQUEST).json({ error: 'invalid_request', error_description: 'the body is not valid JSON (a JSON object is expected)' });
-  } else if (error?.type === 'entity.too.large') {
-    res.status(HttpStatus.PAYLOAD_TOO_LARGE).json({ error: 'invalid_request', error_description: 'the body is too large' });
-  } else if (error?.status && error.status < 500) {
-    res.status(error.status).json({ error: 'invalid_request', error_description: 'the request body could not be read' });
-  } else {
-    next(error);
+    reply.code(status).send(body);
   }
 }

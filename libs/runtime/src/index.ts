@@ -12,6 +12,7 @@ export * from './directory/ldap-directory';
 export * from './readiness';
 export * from './http/correlation';
 export * from './http/observe-requests';
+export * from './http/http-app';
 export * from './metrics/metrics';
 export * from './metrics/metrics.controller';
 export * from './metrics/token-metrics';

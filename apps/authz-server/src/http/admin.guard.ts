@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ForbiddenException, Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { QueryBus } from '@nestjs/cqrs';
-import type { Request } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '@authz/contracts';
 import { FAILURE_THROTTLE, VerifyCredentialsQuery, type FailureThrottle, type Principal } from '@authz/application';
 
@@ -11,7 +11,7 @@ export const REQUIRED_ROLES = Reflector.createDecorator<Role[]>();
 const CACHE_TTL_MS = 30_000;
 const CACHE_MAX = 1_000;
 
-export interface AuthenticatedRequest extends Request {
+export interface AuthenticatedRequest extends FastifyRequest {
   principal?: Principal;
 }
 
@@ -46,10 +46,10 @@ export class RolesGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const roles = this.reflector.getAllAndOverride(REQUIRED_ROLES, [context.getHandler(), context.getClass()]) ?? ['admin'];
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const response = context.switchToHttp().getResponse();
+    const response = context.switchToHttp().getResponse<FastifyReply>();
     const credentials = parseBasic(request.headers.authorization);
     if (!credentials) {
-      response.setHeader('WWW-Authenticate', 'Basic realm="authz", charset="UTF-8"');
+      response.header('WWW-Authenticate', 'Basic realm="authz", charset="UTF-8"');
       throw unauthorized('HTTP Basic credentials are required');
     }
     const account = `account:${credentials.user}`;
@@ -58,7 +58,7 @@ export class RolesGuard implements CanActivate {
     if (principal) this.throttle.succeed(account);
     else this.throttle.fail(account, request.ip);
     if (!principal) {
-      response.setHeader('WWW-Authenticate', 'Basic realm="authz", charset="UTF-8"');
+      response.header('WWW-Authenticate', 'Basic realm="authz", charset="UTF-8"');
       throw unauthorized('unknown user or wrong password');
     }
     if (!principal.roles.some((role) => role === 'admin' || roles.includes(role))) {

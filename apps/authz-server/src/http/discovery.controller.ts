@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { PARAMETERS_READ_MODEL, type ParametersReadModel } from '@authz/application';
 import { Runtime } from '@authz/runtime';
 
@@ -17,8 +17,8 @@ export class DiscoveryController {
   ) {}
 
   @Get()
-  async metadata(@Req() req: Request) {
-    const base = this.runtime.config.issuerUrl ?? `${req.protocol}://${req.get('host')}`;
+  async metadata(@Req() req: FastifyRequest) {
+    const base = this.runtime.config.issuerUrl ?? `${req.protocol}://${req.host}`;
     const codeFlow = (await this.parameters.current()).values.oauthWithRefreshLoginFlow === 'Enabled';
     return {
       issuer: base,

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ValidationError } from '@authz/domain';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import {
   AuthorizationCodeGrantCommand,
   RefreshTokenGrantCommand,
@@ -82,10 +82,10 @@ export class OAuthController {
     @Body() body: unknown,
     @Headers('content-type') contentType: string | undefined,
     @Req() req: AuthenticatedRequest,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Pragma', 'no-cache');
+    res.header('Cache-Control', 'no-store');
+    res.header('Pragma', 'no-cache');
     const form = requireForm(contentType, body);
     const grantType = param(form, 'grant_type');
     if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');

@@ -5,7 +5,7 @@ import type { AuthenticatedRequest } from './admin.guard';
 export function requestContext(req: AuthenticatedRequest): RequestContext {
   return {
     actor: req.principal ? `user:${req.principal.userId}` : 'anonymous',
-    correlationId: (req.res?.locals.correlationId as string | undefined) ?? randomUUID(),
+    correlationId: req.correlationId || randomUUID(),
     sourceAddress: req.ip,
   };
 }

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Controller, Get, Req, Res, UnauthorizedException } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Runtime } from '../runtime';
 
 function digest(value: string): Buffer {
@@ -16,17 +16,17 @@ export class MetricsController {
   constructor(private readonly runtime: Runtime) {}
 
   @Get()
-  async scrape(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<string> {
+  async scrape(@Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<string> {
     const token = this.runtime.config.metricsToken;
     if (token) {
-      const given = /^Bearer (.+)$/i.exec(req.header('authorization') ?? '')?.[1] ?? '';
+      const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
       // Compared as digests: equal lengths, and no timing hint about the token.
       if (!timingSafeEqual(digest(given), digest(token))) {
-        res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+        res.header('WWW-Authenticate', 'Bearer realm="metrics"');
         throw new UnauthorizedException({ error: 'invalid_token', error_description: 'the metrics need a bearer token' });
       }
     }
-    res.setHeader('Content-Type', this.runtime.metrics.contentType);
+    res.header('Content-Type', this.runtime.metrics.contentType);
     return this.runtime.metrics.text();
   }
 }
