@@ -132,4 +132,63 @@ describe('PostgresEventStore group commit (real PostgreSQL)', () => {
     });
     expect((await env.store.readStream('user-taken')).map((e) => e.nodeId)).toEqual(['other']);
   });
+
+  it('appends to several streams together, or to none when one of them is stale', async () => {
+    await env.store.append('user-set-a', 0, [event(1)], context);
+    const [a, b] = await env.store.appendAll(
+      [
+        { streamId: 'user-set-a', expectedVersion: 1, events: [event(2), event(3)] },
+        { streamId: 'user-set-b', expectedVersion: 0, events: [event(1)] },
+      ],
+      context,
+    );
+    expect(a.map((e) => e.streamVersion)).toEqual([2, 3]);
+    expect(b.map((e) => e.streamVersion)).toEqual([1]);
+    // One transaction for both streams.
+    const xmins = await env.db.query(`SELECT DISTINCT xmin::text FROM events WHERE (stream_id = 'user-set-a' AND stream_version > 1) OR stream_id = 'user-set-b'`);
+    expect(xmins).toHaveLength(1);
+    await expect(
+      env.store.appendAll(
+        [
+          { streamId: 'user-set-c', expectedVersion: 0, events: [event(1)] },
+          { streamId: 'user-set-a', expectedVersion: 1, events: [event(9)] },
+        ],
+        context,
+      ),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(await env.store.readStream('user-set-c')).toEqual([]);
+    expect(await env.store.readStream('user-set-a')).toHaveLength(3);
+    await expect(env.store.appendAll([{ streamId: 'user-x', expectedVersion: 0, events: [event(1)] }, { streamId: 'user-x', expectedVersion: 0, events: [event(2)] }], context)).rejects.toThrow(
+      'a stream may be named once',
+    );
+  });
+
+  it('batches concurrent sets of many requests, and fails whole only the set that a concurrent writer raced', async () => {
+    await env.db.withConnection(async (other) => {
+      await other.query('BEGIN');
+      await other.query(
+        `INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, occurred_at, node_id, correlation_id, actor, data)
+         VALUES (gen_random_uuid(), 'user-raced', 1, 'TestHappened', 1, now(), 'other', 'c', 'a', '{}')`,
+      );
+      const sets = Array.from({ length: 30 }, (_, i) =>
+        env.store.appendAll(
+          [
+            { streamId: i === 7 ? 'user-raced' : `user-pair${i}-a`, expectedVersion: 0, events: [event(i)] },
+            { streamId: `user-pair${i}-b`, expectedVersion: 0, events: [event(i), event(i)] },
+          ],
+          context,
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await other.query('COMMIT');
+      const results = await Promise.allSettled(sets);
+      results.forEach((result, i) => {
+        if (i === 7) expect((result as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+        else expect(result.status).toBe('fulfilled');
+      });
+    });
+    expect(await env.store.readStream('user-pair7-b')).toEqual([]);
+    expect((await env.store.readStream('user-raced')).map((e) => e.nodeId)).toEqual(['other']);
+    expect(await env.store.readStream('user-pair8-b')).toHaveLength(2);
+  });
 });

@@ -97,8 +97,25 @@ describe('refreshtokendetails and audit projections', () => {
     expect(await history.hasGrants('erin')).toBe(true);
     expect(await history.hasGrants('nobody')).toBe(false);
     const loaded = await history.load('t1');
-    expect(loaded.grant.map((e) => e.type)).toEqual([TOKEN_ISSUED, TOKEN_REFRESHED]);
+    // Its TokenRefreshed decides nothing: left out, and counted in the version.
+    expect(loaded.grant.map((e) => e.type)).toEqual([TOKEN_ISSUED]);
+    expect(loaded.version).toBe(2);
     expect(loaded.revocations.map((e) => e.type)).toEqual([REFRESH_TOKENS_REVOKED]);
+    expect(await history.load('nothing-here')).toEqual({ grant: [], version: 0, revocations: [] });
+  });
+
+  it('loads a grant refreshed many times as its deciding events and its version, whatever comes after the refreshes', async () => {
+    const history = new PostgresRefreshGrantHistory(env.db);
+    await append('grant-busy', issued('busy', 'fay', 'phone'), TOKEN_ISSUED);
+    const refresh = { clientId: 'phone', userId: 'fay', tid: 'busy', accessToken: { jti: 'j', expiresAt: new Date().toISOString() } };
+    for (let i = 0; i < 200; i++) await env.store.append('grant-busy', i + 1, [newEvent(TOKEN_REFRESHED, refresh)], context);
+    let loaded = await history.load('busy');
+    expect(loaded.grant.map((e) => [e.type, e.streamVersion])).toEqual([[TOKEN_ISSUED, 1]]);
+    expect(loaded.version).toBe(201);
+    await env.store.append('grant-busy', 201, [newEvent(TOKEN_REVOKED, { clientId: 'phone', userId: 'fay', tid: 'busy', reason: 'client_request' })], context);
+    loaded = await history.load('busy');
+    expect(loaded.grant.map((e) => [e.type, e.streamVersion])).toEqual([[TOKEN_ISSUED, 1], [TOKEN_REVOKED, 202]]);
+    expect(loaded.version).toBe(202);
   });
 
   it('lists rows newest first with filters, and pages by cursor', async () => {

@@ -15,10 +15,19 @@ export abstract class AggregateRoot {
     return this._version;
   }
 
-  loadFromHistory(events: Iterable<Pick<DomainEvent, 'type' | 'data'>>): this {
+  /**
+   * Replays the stream's events. `version`: the stream's version, when the history leaves out
+   * events that change no state of this aggregate (it has no handler for them); the next
+   * append is expected there.
+   */
+  loadFromHistory(events: Iterable<Pick<DomainEvent, 'type' | 'data'>>, version?: number): this {
     for (const event of events) {
       this.mutate(event.type, event.data);
       this._version += 1;
+    }
+    if (version !== undefined) {
+      if (!Number.isInteger(version) || version < this._version) throw new RangeError(`a stream of ${this._version} events cannot be at version ${version}`);
+      this._version = version;
     }
     return this;
   }

@@ -22,7 +22,7 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 describe('GroupCommit', () => {
   it('writes an append at once when nothing else is being written', async () => {
     const writer = recordingWriter();
-    const group = new GroupCommit((a: Append) => a.stream, writer.write, { maxInFlight: 1, maxBatch: 100 });
+    const group = new GroupCommit((a: Append) => [a.stream], writer.write, { maxInFlight: 1, maxBatch: 100 });
     const result = group.append({ stream: 'a', n: 1 });
     expect(writer.batches).toEqual([[{ stream: 'a', n: 1 }]]);
     writer.finish[0]();
@@ -31,7 +31,7 @@ describe('GroupCommit', () => {
 
   it('gathers the appends that arrive while a batch is written into the next one, in arrival order', async () => {
     const writer = recordingWriter();
-    const group = new GroupCommit((a: Append) => a.stream, writer.write, { maxInFlight: 1, maxBatch: 100 });
+    const group = new GroupCommit((a: Append) => [a.stream], writer.write, { maxInFlight: 1, maxBatch: 100 });
     const first = group.append({ stream: 'a', n: 1 });
     const waiting = ['b', 'c', 'd'].map((stream, n) => group.append({ stream, n }));
     expect(writer.batches).toHaveLength(1);
@@ -45,7 +45,7 @@ describe('GroupCommit', () => {
 
   it('keeps one append per stream in a batch: the stream’s next append waits for the next batch', async () => {
     const writer = recordingWriter();
-    const group = new GroupCommit((a: Append) => a.stream, writer.write, { maxInFlight: 1, maxBatch: 100 });
+    const group = new GroupCommit((a: Append) => [a.stream], writer.write, { maxInFlight: 1, maxBatch: 100 });
     void group.append({ stream: 'busy', n: 0 });
     const later = [group.append({ stream: 'x', n: 1 }), group.append({ stream: 'x', n: 2 }), group.append({ stream: 'y', n: 3 })];
     writer.finish[0]();
@@ -58,9 +58,24 @@ describe('GroupCommit', () => {
     await expect(Promise.all(later)).resolves.toEqual(['x#1', 'x#2', 'y#3']);
   });
 
+  it('keeps an append out of a batch that holds any of its keys', async () => {
+    const writer = recordingWriter();
+    const group = new GroupCommit((a: Append) => a.stream.split('+'), writer.write, { maxInFlight: 1, maxBatch: 100 });
+    void group.append({ stream: 'busy', n: 0 });
+    const later = [group.append({ stream: 'a+b', n: 1 }), group.append({ stream: 'b+c', n: 2 }), group.append({ stream: 'c', n: 3 })];
+    writer.finish[0]();
+    await tick();
+    expect(writer.batches[1].map((a) => a.stream)).toEqual(['a+b', 'c']);
+    writer.finish[1]();
+    await tick();
+    expect(writer.batches[2].map((a) => a.stream)).toEqual(['b+c']);
+    writer.finish[2]();
+    await expect(Promise.all(later)).resolves.toEqual(['a+b#1', 'b+c#2', 'c#3']);
+  });
+
   it('bounds batches by maxBatch and writes up to maxInFlight of them at once', async () => {
     const writer = recordingWriter();
-    const group = new GroupCommit((a: Append) => a.stream, writer.write, { maxInFlight: 2, maxBatch: 3 });
+    const group = new GroupCommit((a: Append) => [a.stream], writer.write, { maxInFlight: 2, maxBatch: 3 });
     const all = Array.from({ length: 8 }, (_, n) => group.append({ stream: `s${n}`, n }));
     // The first two find a free slot each and are written alone; the other six wait.
     expect(writer.batches.map((b) => b.length)).toEqual([1, 1]);
@@ -77,7 +92,7 @@ describe('GroupCommit', () => {
 
   it('fails only the appends of a batch whose write failed; the next batch is written', async () => {
     const writer = recordingWriter();
-    const group = new GroupCommit((a: Append) => a.stream, writer.write, { maxInFlight: 1, maxBatch: 100 });
+    const group = new GroupCommit((a: Append) => [a.stream], writer.write, { maxInFlight: 1, maxBatch: 100 });
     const doomed = group.append({ stream: 'a', n: 1 });
     const next = group.append({ stream: 'b', n: 2 });
     writer.finish[0](new Error('connection lost'));

@@ -15,16 +15,16 @@ interface Waiting<A, R> {
  * Group commit: appends that arrive while earlier batches are being written wait, and are then
  * written together by one call of `write`: one statement, one transaction and one WAL flush
  * for many requests. An idle store writes an append at once; a busy one makes bigger batches.
- * With `keyOf`, a batch holds at most one append per key (e.g. per stream, so that each append
- * keeps a version check of its own and can fail alone); a key's next append waits for the
- * next batch.
+ * With `keysOf`, a batch holds each key at most once (e.g. each stream, so that each append
+ * keeps version checks of its own and can fail alone); an append with a key already taken
+ * waits for the next batch.
  */
 export class GroupCommit<A, R> {
   private queue: Waiting<A, R>[] = [];
   private inFlight = 0;
 
   constructor(
-    private readonly keyOf: ((append: A) => string) | undefined,
+    private readonly keysOf: ((append: A) => readonly string[]) | undefined,
     /** Writes a batch; answers one result per append, in the batch's order. */
     private readonly write: (batch: A[]) => Promise<R[]>,
     private readonly options: GroupCommitOptions,
@@ -53,15 +53,15 @@ export class GroupCommit<A, R> {
     }
   }
 
-  /** The oldest waiting appends (one per key), in arrival order. */
+  /** The oldest waiting appends (each key once), in arrival order. */
   private take(): Waiting<A, R>[] {
     const batch: Waiting<A, R>[] = [];
-    const keys = new Set<string>();
+    const taken = new Set<string>();
     const rest: Waiting<A, R>[] = [];
     for (const waiting of this.queue) {
-      const key = this.keyOf?.(waiting.append);
-      if (batch.length < this.options.maxBatch && (key === undefined || !keys.has(key))) {
-        if (key !== undefined) keys.add(key);
+      const keys = this.keysOf?.(waiting.append) ?? [];
+      if (batch.length < this.options.maxBatch && !keys.some((key) => taken.has(key))) {
+        for (const key of keys) taken.add(key);
         batch.push(waiting);
       } else {
         rest.push(waiting);

@@ -7,3 +7,4 @@ export * from './migrations/1700000000005-token-index';
 export * from './refresh-grant-history';
 export * from './migrations/1700000000009-events-by-category';
 export * from './group-commit';
+export * from './migrations/1700000000010-grant-decisions';

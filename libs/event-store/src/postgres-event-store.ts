@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { upcast, type DomainEvent, type EventEnvelope } from '@authz/contracts';
-import { ConcurrencyError, type EventStore, type RequestContext, type Transaction } from '@authz/application';
+import { ConcurrencyError, type EventStore, type RequestContext, type StreamAppend, type Transaction } from '@authz/application';
 import { managerOf, type Database } from './database';
 import { GroupCommit, type GroupCommitOptions } from './group-commit';
 
@@ -47,52 +47,53 @@ function isStreamVersionConflict(error: unknown): boolean {
 /** Told of the events this store appended, once they are committed (e.g. to count them). */
 export type AppendedListener = (events: readonly EventEnvelope[]) => void;
 
-interface SingleAppend {
-  streamId: string;
-  expectedVersion: number;
-  event: DomainEvent;
+/** Appends to one or more streams that commit together or not at all. */
+interface AppendSet {
+  appends: readonly StreamAppend[];
   context: RequestContext;
   occurredAt: string;
 }
 
 /**
- * Single-event appends of many requests in one statement. Each row carries its own version
- * check; a row whose check fails, or whose version a concurrent writer took (ON CONFLICT),
- * is simply not inserted, and its append alone fails.
+ * Append sets, of one request or of many, in one statement. Each stream's version is checked
+ * against the set's expectation; a set with a stale stream is left out whole (its result: no
+ * rows), the others are inserted. A writer elsewhere that takes one of the versions meanwhile
+ * makes the statement fail on the unique (stream, version) key.
  */
-const APPEND_BATCH = `
-  WITH appended AS (
+const APPEND_SETS = `
+  WITH input AS (
+    SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::int[], $5::int[], $6::text[], $7::int[],
+                         $8::timestamptz[], $9::text[], $10::text[], $11::jsonb[]) WITH ORDINALITY
+      AS i (set_no, event_id, stream_id, stream_version, expected, type, schema_version, occurred_at,
+            correlation_id, actor, data, n)),
+  stale AS (
+    SELECT c.set_no FROM (SELECT DISTINCT set_no, stream_id, expected FROM input) c
+     WHERE (SELECT coalesce(max(e.stream_version), 0) FROM events e WHERE e.stream_id = c.stream_id) <> c.expected),
+  appended AS (
     INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, occurred_at,
                         node_id, correlation_id, actor, data)
-    SELECT i.event_id, i.stream_id, i.stream_version, i.type, i.schema_version, i.occurred_at,
-           i.node_id, i.correlation_id, i.actor, i.data
-      FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::timestamptz[],
-                  $7::text[], $8::text[], $9::text[], $10::jsonb[]) WITH ORDINALITY
-           AS i (event_id, stream_id, stream_version, type, schema_version, occurred_at, node_id,
-                 correlation_id, actor, data, n)
-     WHERE (SELECT coalesce(max(e.stream_version), 0) FROM events e WHERE e.stream_id = i.stream_id) = i.stream_version - 1
-     ORDER BY i.n
-    ON CONFLICT (stream_id, stream_version) DO NOTHING
+    SELECT event_id, stream_id, stream_version, type, schema_version, occurred_at, $12::text, correlation_id, actor, data
+      FROM input WHERE set_no NOT IN (SELECT set_no FROM stale) ORDER BY n
     RETURNING ${EVENT_COLUMNS}),
   queued AS (INSERT INTO outbox (position) SELECT position FROM appended)
   SELECT ${EVENT_COLUMNS} FROM appended`;
 
 export class PostgresEventStore implements EventStore {
   private readonly appendedListeners: AppendedListener[] = [];
-  private readonly group: GroupCommit<SingleAppend, EventRow | undefined>;
+  private readonly group: GroupCommit<AppendSet, EventRow[] | undefined>;
 
   constructor(
     private readonly db: Database,
     private readonly nodeId: string,
     groupCommit: GroupCommitOptions = { maxInFlight: 2, maxBatch: 500 },
   ) {
-    this.group = new GroupCommit((a) => a.streamId, (batch) => this.appendBatch(batch), groupCommit);
+    this.group = new GroupCommit((set) => set.appends.map((a) => a.streamId), (batch) => this.appendBatch(batch), groupCommit);
   }
 
   /**
-   * The version check, the insert and the outbox rows in one statement, so one round trip and,
-   * outside a unit of work, one transaction. A single event outside a unit of work (what the
-   * token endpoints append) joins the group commit; others are a statement of their own.
+   * The version check, the insert and the outbox rows in one statement. Outside a unit of
+   * work it joins the group commit: the appends of concurrent requests share one statement,
+   * one transaction and one WAL flush.
    */
   async append(
     streamId: string,
@@ -102,77 +103,71 @@ export class PostgresEventStore implements EventStore {
     tx?: Transaction,
   ): Promise<EventEnvelope[]> {
     if (events.length === 0) return [];
-    const occurredAt = new Date().toISOString();
-    if (!tx && events.length === 1) {
-      const row = await this.group.append({ streamId, expectedVersion, event: events[0], context, occurredAt });
-      if (!row) throw new ConcurrencyError(streamId, expectedVersion);
-      const appended = [toEnvelope(row)];
-      this.tellAppended(appended);
-      return appended;
-    }
-    const params: unknown[] = [streamId, expectedVersion];
-    const rows = events.map((event, i) => {
-      const values = [
-        randomUUID(),
-        expectedVersion + i + 1,
-        event.type,
-        event.schemaVersion,
-        occurredAt,
-        this.nodeId,
-        context.correlationId,
-        context.actor,
-        JSON.stringify(event.data),
-      ];
-      const [id, version, type, schema, at, node, correlation, actor, data] = values.map((_, j) => `$${params.length + j + 1}`);
-      params.push(...values);
-      return `(${id}::uuid, $1::text, ${version}::int, ${type}::text, ${schema}::int, ${at}::timestamptz, ${node}::text, ${correlation}::text, ${actor}::text, ${data}::jsonb)`;
-    });
-    const sql = `
-      WITH appended AS (
-        INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, occurred_at,
-                            node_id, correlation_id, actor, data)
-        SELECT * FROM (VALUES ${rows.join(', ')}) AS new_events
-         WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $2::int
-        RETURNING ${EVENT_COLUMNS}),
-      queued AS (INSERT INTO outbox (position) SELECT position FROM appended)
-      SELECT ${EVENT_COLUMNS} FROM appended ORDER BY stream_version`;
-    let inserted: EventRow[];
+    if (tx) return this.appendInTransaction({ streamId, expectedVersion, events }, context, tx);
+    return (await this.appendAll([{ streamId, expectedVersion, events }], context))[0];
+  }
+
+  async appendAll(appends: readonly StreamAppend[], context: RequestContext): Promise<EventEnvelope[][]> {
+    const streams = new Set(appends.map((a) => a.streamId));
+    if (streams.size !== appends.length) throw new TypeError('appendAll: a stream may be named once');
+    const set: AppendSet = { appends: appends.filter((a) => a.events.length > 0), context, occurredAt: new Date().toISOString() };
+    if (set.appends.length === 0) return appends.map(() => []);
+    const rows = await this.group.append(set);
+    if (!rows) throw new ConcurrencyError(set.appends[0].streamId, set.appends[0].expectedVersion);
+    const appended = rows.map(toEnvelope);
+    this.tellAppended(appended);
+    return appends.map((a) => appended.filter((e) => e.streamId === a.streamId));
+  }
+
+  private async appendInTransaction(append: StreamAppend, context: RequestContext, tx: Transaction): Promise<EventEnvelope[]> {
+    const set = { appends: [append], context, occurredAt: new Date().toISOString() };
+    let rows: EventRow[];
     try {
-      if (tx) {
-        inserted = await managerOf(tx).query(sql, params);
-      } else {
-        inserted = await this.db.query<EventRow>(sql, params);
-        this.db.committed();
-      }
+      rows = await managerOf(tx).query(APPEND_SETS, this.parameters([set]));
     } catch (error) {
-      if (isStreamVersionConflict(error)) throw new ConcurrencyError(streamId, expectedVersion);
+      if (isStreamVersionConflict(error)) throw new ConcurrencyError(append.streamId, append.expectedVersion);
       throw error;
     }
-    // No row: the stream had moved past the expected version.
-    if (inserted.length === 0) throw new ConcurrencyError(streamId, expectedVersion);
-    const appended = inserted.map(toEnvelope);
-    if (tx) this.db.afterCommit(tx, () => this.tellAppended(appended));
-    else this.tellAppended(appended);
+    if (rows.length === 0) throw new ConcurrencyError(append.streamId, append.expectedVersion);
+    const appended = rows.map(toEnvelope);
+    this.db.afterCommit(tx, () => this.tellAppended(appended));
     return appended;
   }
 
-  /** One row per append, in the batch's order; undefined where the append lost its version check. */
-  private async appendBatch(batch: SingleAppend[]): Promise<(EventRow | undefined)[]> {
-    const rows = await this.db.prepared<EventRow>('authz_append_batch', APPEND_BATCH, [
-      batch.map(() => randomUUID()),
-      batch.map((a) => a.streamId),
-      batch.map((a) => a.expectedVersion + 1),
-      batch.map((a) => a.event.type),
-      batch.map((a) => a.event.schemaVersion),
-      batch.map((a) => a.occurredAt),
-      batch.map(() => this.nodeId),
-      batch.map((a) => a.context.correlationId),
-      batch.map((a) => a.context.actor),
-      batch.map((a) => JSON.stringify(a.event.data)),
-    ]);
-    this.db.committed();
-    const byStream = new Map(rows.map((row) => [row.stream_id, row]));
-    return batch.map((a) => byStream.get(a.streamId));
+  /**
+   * The rows of each set, in the batch's order; undefined for a set that lost a version check.
+   * When a concurrent writer took a version, each set is tried alone, so that only the sets
+   * that raced fail.
+   */
+  private async appendBatch(batch: AppendSet[]): Promise<(EventRow[] | undefined)[]> {
+    try {
+      const rows = await this.db.prepared<EventRow>('authz_append_sets', APPEND_SETS, this.parameters(batch));
+      this.db.committed();
+      const byStream = new Map<string, EventRow[]>();
+      for (const row of rows) byStream.set(row.stream_id, [...(byStream.get(row.stream_id) ?? []), row]);
+      return batch.map((set) => {
+        const inserted = set.appends.flatMap((a) => byStream.get(a.streamId) ?? []);
+        return inserted.length > 0 ? inserted.sort((a, b) => Number(a.position) - Number(b.position)) : undefined;
+      });
+    } catch (error) {
+      if (!isStreamVersionConflict(error)) throw error;
+      if (batch.length === 1) return [undefined];
+      return Promise.all(batch.map(async (set) => (await this.appendBatch([set]))[0]));
+    }
+  }
+
+  /** The statement's columns: one entry per event, its set's number and its stream's expectation. */
+  private parameters(batch: readonly AppendSet[]): unknown[] {
+    const columns: unknown[][] = Array.from({ length: 11 }, () => []);
+    batch.forEach((set, setNo) => {
+      for (const { streamId, expectedVersion, events } of set.appends) {
+        events.forEach((event, i) => {
+          const row = [setNo, randomUUID(), streamId, expectedVersion + i + 1, expectedVersion, event.type, event.schemaVersion, set.occurredAt, set.context.correlationId, set.context.actor, JSON.stringify(event.data)];
+          row.forEach((value, c) => columns[c].push(value));
+        });
+      }
+    });
+    return [...columns, this.nodeId];
   }
 
   onAppended(listener: AppendedListener): void {

@@ -2,6 +2,7 @@ import {
   REFRESH_TOKEN_ROTATED,
   REFRESH_TOKENS_REVOKED,
   TOKEN_ISSUED,
+  TOKEN_REFRESHED,
   TOKEN_REVOKED,
   streamId,
   type EventEnvelope,
@@ -20,19 +21,28 @@ const REFRESH_GRANT = `i.type = '${TOKEN_ISSUED}' AND i.data->'refreshToken' IS 
 export class PostgresRefreshGrantHistory implements RefreshGrantHistory {
   constructor(private readonly db: Database) {}
 
-  /** One round trip: the grant's stream, and the revocation stream of the user it names. */
-  async load(tid: string): Promise<{ grant: EventEnvelope[]; revocations: EventEnvelope[] }> {
-    const rows = await this.db.query<EventRow & { is_grant: boolean }>(
-      `WITH grant_events AS (SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1)
-       SELECT *, true AS is_grant FROM grant_events
+  /**
+   * One round trip: the grant's first event and those after it that are not TokenRefreshed
+   * (RefreshGrant.STATELESS_EVENTS; through the index events_after_first_but_refreshes, whose
+   * predicate this repeats), the stream's version, and the revocation stream of the user the
+   * grant names.
+   */
+  async load(tid: string): Promise<{ grant: EventEnvelope[]; version: number; revocations: EventEnvelope[] }> {
+    const rows = await this.db.prepared<EventRow & { is_grant: boolean; head: number | null }>(
+      'authz_refresh_grant',
+      `WITH grant_events AS (
+         SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version = 1
+         UNION ALL
+         SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version > 1 AND type <> '${TOKEN_REFRESHED}')
+       SELECT *, true AS is_grant, (SELECT max(stream_version) FROM events WHERE stream_id = $1) AS head FROM grant_events
        UNION ALL
-       SELECT ${EVENT_COLUMNS}, false AS is_grant FROM events
+       SELECT ${EVENT_COLUMNS}, false AS is_grant, NULL AS head FROM events
         WHERE stream_id = 'revocation-' || (SELECT data->>'userId' FROM grant_events WHERE stream_version = 1)
        ORDER BY position`,
       [streamId('grant', tid)],
     );
     const grant = rows.filter((r) => r.is_grant).sort((a, b) => a.stream_version - b.stream_version);
-    return { grant: grant.map(toEnvelope), revocations: rows.filter((r) => !r.is_grant).map(toEnvelope) };
+    return { grant: grant.map(toEnvelope), version: grant[0]?.head ?? 0, revocations: rows.filter((r) => !r.is_grant).map(toEnvelope) };
   }
 
   async countLive(userId: string, clientId: string | null, tx?: Transaction): Promise<number> {

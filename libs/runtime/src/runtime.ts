@@ -26,6 +26,7 @@ import {
   Database,
   EventStore1700000000000,
   EventsByCategory1700000000009,
+  GrantDecisions1700000000010,
   OutboxRelay,
   PostgresCredentialStore,
   outboxBacklog,
@@ -91,6 +92,7 @@ export const MIGRATIONS = [
   TokenDetailsAndAudit1700000000004,
   TokenIndex1700000000005,
   EventsByCategory1700000000009,
+  GrantDecisions1700000000010,
 ];
 /** The read models of the cluster: every projection runner, every replay and every lag report takes this list. */
 export const readModelProjections = (): Projection[] => [

@@ -14,6 +14,13 @@ export interface Transaction {
   readonly kind: 'transaction';
 }
 
+/** Events for one stream, expected at a version. */
+export interface StreamAppend {
+  streamId: string;
+  expectedVersion: number;
+  events: readonly DomainEvent[];
+}
+
 export interface EventStore {
   /**
    * Appends events to a stream if its current version is `expectedVersion`; otherwise
@@ -26,6 +33,11 @@ export interface EventStore {
     context: RequestContext,
     tx?: Transaction,
   ): Promise<EventEnvelope[]>;
+  /**
+   * Appends to several streams at once: all of them or, when one is no longer at its expected
+   * version, none (ConcurrencyError). Each stream may be named once. Answers each stream's events.
+   */
+  appendAll(appends: readonly StreamAppend[], context: RequestContext): Promise<EventEnvelope[][]>;
   readStream(streamId: string): Promise<EventEnvelope[]>;
   /** Whether any of these streams holds an event of one of these types: one query. */
   hasEvent(streamIds: readonly string[], types: readonly string[]): Promise<boolean>;

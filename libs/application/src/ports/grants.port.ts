@@ -3,8 +3,11 @@ import type { Transaction } from './event-store.port';
 
 /** What decides whether a refresh token works, read from the event store (never a projection). */
 export interface RefreshGrantHistory {
-  /** The grant's events and the admin revocations of its user, in one read. */
-  load(tid: string): Promise<{ grant: EventEnvelope[]; revocations: EventEnvelope[] }>;
+  /**
+   * In one read: the grant's events but those that decide nothing (RefreshGrant.STATELESS_EVENTS),
+   * its stream's version, and the admin revocations of its user.
+   */
+  load(tid: string): Promise<{ grant: EventEnvelope[]; version: number; revocations: EventEnvelope[] }>;
   /** Refresh tokens of a user (of one client) that work now: issued, unexpired, not rotated or revoked. */
   countLive(userId: string, clientId: string | null, tx?: Transaction): Promise<number>;
   /** Whether a refresh token was ever issued to this user. */

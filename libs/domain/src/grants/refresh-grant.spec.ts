@@ -51,6 +51,25 @@ describe('RefreshGrant', () => {
     expect(grant.uncommittedEvents()).toEqual([]);
   });
 
+  it('decides the same from a history without its TokenRefreshed events, given the stream version', () => {
+    const refreshed = (position: number) => envelope(TOKEN_REFRESHED, { clientId: 'app', userId: 'alice', tid: 't1', accessToken: access }, position);
+    const revoked = envelope(TOKEN_REVOKED, { clientId: 'app', userId: 'alice', tid: 't1', reason: 'client_request' }, 20);
+    const whole = RefreshGrant.load([envelope(TOKEN_ISSUED, issued(), 10), refreshed(11), refreshed(12), refreshed(13), revoked]);
+    const decisive = RefreshGrant.load([envelope(TOKEN_ISSUED, issued(), 10), revoked], [], 5);
+    expect(RefreshGrant.STATELESS_EVENTS).toEqual([TOKEN_REFRESHED]);
+    for (const grant of [whole, decisive]) {
+      expect(grant.version).toBe(5);
+      expect(grant.isRevoked).toBe(true);
+      expect(grant.origin).toBe(10);
+    }
+    // A live grant appends after the events it was not given.
+    const live = RefreshGrant.load([envelope(TOKEN_ISSUED, issued(), 10)], [], 300);
+    live.refresh({ clientId: 'app', tokenHash: 'h1', now: NOW, accessToken: access });
+    expect(live.version).toBe(300);
+    expect(live.uncommittedEvents()).toHaveLength(1);
+    expect(() => RefreshGrant.load([envelope(TOKEN_ISSUED, issued(), 10), revoked], [], 1)).toThrow(RangeError);
+  });
+
   it('given a revoked grant, when refreshed, then REFRESH_TOKEN_REVOKED; revoking again decides nothing', () => {
     const grant = RefreshGrant.load([envelope(TOKEN_ISSUED, issued(), 10), envelope(TOKEN_REVOKED, { clientId: 'app', userId: 'alice', tid: 't1', reason: 'client_request' }, 11)]);
     expect(() => grant.usable('h1', 'app', NOW)).toThrow(expect.objectContaining({ code: 'REFRESH_TOKEN_REVOKED' }));

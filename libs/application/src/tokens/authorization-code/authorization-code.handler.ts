@@ -9,11 +9,9 @@ import {
   ACCESS_TOKENS,
   EVENT_STORE,
   PARAMETERS_READ_MODEL,
-  UNIT_OF_WORK,
   type AccessTokens,
   type EventStore,
   type ParametersReadModel,
-  type UnitOfWork,
 } from '../../ports';
 import { tokenLifetimes } from '../token-lifetimes';
 import { AuthorizationCodeGrantCommand } from './authorization-code.command';
@@ -25,7 +23,6 @@ const CODE = /^[A-Za-z0-9_-]{43}$/;
 export class AuthorizationCodeGrantHandler implements ICommandHandler<AuthorizationCodeGrantCommand> {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(UNIT_OF_WORK) private readonly uow: UnitOfWork,
     @Inject(ACCESS_TOKENS) private readonly tokens: AccessTokens,
     @Inject(PARAMETERS_READ_MODEL) private readonly parameters: ParametersReadModel,
     private readonly clients: ClientAuthenticator,
@@ -60,12 +57,15 @@ export class AuthorizationCodeGrantHandler implements ICommandHandler<Authorizat
       refreshToken: { tid: refresh.tid, hash: refresh.hash, expiresAt: refresh.expiresAt.toISOString() },
     });
     const context = { ...command.context, actor: `client:${clientId}` };
-    // One transaction: a code redeemed twice at once appends twice at the same version, and one fails.
+    // Together or not at all: a code redeemed twice at once appends twice at the same version, and one fails.
     try {
-      await this.uow.run(async (tx) => {
-        await this.store.append(stream, code.version, code.uncommittedEvents(), context, tx);
-        await this.store.append(streamId('grant', refresh.tid), 0, grant.uncommittedEvents(), context, tx);
-      });
+      await this.store.appendAll(
+        [
+          { streamId: stream, expectedVersion: code.version, events: code.uncommittedEvents() },
+          { streamId: streamId('grant', refresh.tid), expectedVersion: 0, events: grant.uncommittedEvents() },
+        ],
+        context,
+      );
     } catch (error) {
       if ((error as { code?: string }).code === 'CONCURRENCY_CONFLICT') throw new OAuthError('invalid_grant', 'the authorization code was used already');
       throw error;

@@ -11,14 +11,12 @@ import {
   OAUTH_SETTINGS,
   PARAMETERS_READ_MODEL,
   REFRESH_GRANT_HISTORY,
-  UNIT_OF_WORK,
   type AccessTokens,
   type EventStore,
   type OAuthSettings,
   type ParametersReadModel,
   type RefreshGrantHistory,
   type RequestContext,
-  type UnitOfWork,
 } from '../../ports';
 import { retryOnConflict } from '../../retry-on-conflict';
 import { tokenLifetimes } from '../token-lifetimes';
@@ -39,7 +37,6 @@ const jitter = () => sleep(Math.random() * 10);
 export class RefreshTokenGrantHandler implements ICommandHandler<RefreshTokenGrantCommand> {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(UNIT_OF_WORK) private readonly uow: UnitOfWork,
     @Inject(ACCESS_TOKENS) private readonly tokens: AccessTokens,
     @Inject(PARAMETERS_READ_MODEL) private readonly parameters: ParametersReadModel,
     @Inject(OAUTH_SETTINGS) private readonly settings: OAuthSettings,
@@ -63,7 +60,7 @@ export class RefreshTokenGrantHandler implements ICommandHandler<RefreshTokenGra
       return await retryOnConflict(async () => {
         const stream = streamId('grant', check.tid);
         const loaded = await this.history.load(check.tid);
-        const grant = RefreshGrant.load(loaded.grant, loaded.revocations);
+        const grant = RefreshGrant.load(loaded.grant, loaded.revocations, loaded.version);
         const details = grant.usable(check.hash, clientId, new Date());
         const access = await this.tokens.mint(
           { sub: details.userId ?? clientId, client_id: clientId, scope: details.scope, tid: details.refreshToken.tid },
@@ -114,10 +111,13 @@ export class RefreshTokenGrantHandler implements ICommandHandler<RefreshTokenGra
           familyPosition: grant.origin,
         });
         try {
-          await this.uow.run(async (tx) => {
-            await this.store.append(stream, grant.version, grant.uncommittedEvents(), context, tx);
-            await this.store.append(streamId('grant', successor.tid), 0, next.uncommittedEvents(), context, tx);
-          });
+          await this.store.appendAll(
+            [
+              { streamId: stream, expectedVersion: grant.version, events: grant.uncommittedEvents() },
+              { streamId: streamId('grant', successor.tid), expectedVersion: 0, events: next.uncommittedEvents() },
+            ],
+            context,
+          );
         } catch (error) {
           await jitter();
           throw error;
