@@ -8,3 +8,4 @@ export * from './refresh-grant-history';
 export * from './migrations/1700000000009-events-by-category';
 export * from './group-commit';
 export * from './migrations/1700000000010-grant-decisions';
+export * from './migrations/1700000000011-outbox-without-foreign-key';

@@ -1,7 +1,7 @@
 import type { EventEnvelope } from '@authz/contracts';
 import type { EventTransport } from '@authz/application';
 import type { Database } from './database';
-import { toEnvelope, type EventRow } from './postgres-event-store';
+import { EVENT_COLUMNS, toEnvelope, type EventRow } from './postgres-event-store';
 
 export interface RelayOptions {
   batchSize?: number;
@@ -26,6 +26,18 @@ export async function outboxBacklog(db: Database): Promise<number> {
 const MAX_BACKOFF_MS = 5_000;
 
 type Query = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
+
+/**
+ * Deletes what was published ($1), and reads the next batch: the oldest rows left, looked up
+ * by position (a join let the planner walk the events from the first whenever the outbox's
+ * statistics were stale). The read's snapshot still holds the rows being deleted: they are
+ * left out by name.
+ */
+const NEXT_BATCH = `
+  WITH published AS (DELETE FROM outbox WHERE position = ANY($1::bigint[]))
+  SELECT ${EVENT_COLUMNS} FROM events
+   WHERE position = ANY (ARRAY(SELECT position FROM outbox WHERE position <> ALL($1::bigint[]) ORDER BY position LIMIT $2))
+   ORDER BY position`;
 
 /**
  * Publishes committed events from the outbox to the transport, in position order, and
@@ -123,32 +135,31 @@ export class OutboxRelay {
 
   private async relay(query: Query): Promise<void> {
     let backoff = 100;
-    while (this.running) {
-      this.dirty = false;
-      const batch: EventEnvelope[] = (
-        await query<EventRow>(
-          `SELECT e.position, e.event_id, e.stream_id, e.stream_version, e.type, e.schema_version, e.occurred_at,
-                  e.node_id, e.correlation_id, e.actor, e.data
-             FROM outbox o JOIN events e ON e.position = o.position
-            ORDER BY o.position LIMIT $1`,
-          [this.batchSize],
-        )
-      ).map(toEnvelope);
-      if (batch.length === 0) {
-        await this.sleep(this.pollMs);
-        continue;
+    // Published and not yet deleted: the next read deletes them in the same statement.
+    let published: number[] = [];
+    try {
+      while (this.running) {
+        this.dirty = false;
+        const batch: EventEnvelope[] = (await query<EventRow>(NEXT_BATCH, [published, this.batchSize])).map(toEnvelope);
+        published = [];
+        if (batch.length === 0) {
+          await this.sleep(this.pollMs);
+          continue;
+        }
+        try {
+          await this.transport.publish(batch);
+          backoff = 100;
+        } catch (error) {
+          this.log('warn', `outbox relay: publish failed, will retry in ${backoff} ms: ${(error as Error).message}`);
+          await this.sleep(backoff, false);
+          backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+          continue;
+        }
+        published = batch.map((e) => e.position);
+        this.published += batch.length;
       }
-      try {
-        await this.transport.publish(batch);
-        backoff = 100;
-      } catch (error) {
-        this.log('warn', `outbox relay: publish failed, will retry in ${backoff} ms: ${(error as Error).message}`);
-        await this.sleep(backoff, false);
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-        continue;
-      }
-      await query('DELETE FROM outbox WHERE position = ANY($1::bigint[])', [batch.map((e) => e.position)]);
-      this.published += batch.length;
+    } finally {
+      if (published.length > 0) await query('DELETE FROM outbox WHERE position = ANY($1::bigint[])', [published]).catch(() => undefined);
     }
   }
 

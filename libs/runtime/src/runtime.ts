@@ -27,6 +27,7 @@ import {
   EventStore1700000000000,
   EventsByCategory1700000000009,
   GrantDecisions1700000000010,
+  OutboxWithoutForeignKey1700000000011,
   OutboxRelay,
   PostgresCredentialStore,
   outboxBacklog,
@@ -93,6 +94,7 @@ export const MIGRATIONS = [
   TokenIndex1700000000005,
   EventsByCategory1700000000009,
   GrantDecisions1700000000010,
+  OutboxWithoutForeignKey1700000000011,
 ];
 /** The read models of the cluster: every projection runner, every replay and every lag report takes this list. */
 export const readModelProjections = (): Projection[] => [
