@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { ConcurrencyError } from '@authz/application';
 import { context, event, realStore } from '../support/runtime';
 
@@ -92,9 +93,13 @@ describe('PostgresEventStore group commit (real PostgreSQL)', () => {
   it('writes concurrent single-event appends of many streams in a few transactions, each with its outbox row', async () => {
     const appended = await Promise.all(Array.from({ length: 200 }, (_, i) => env.store.append(`user-gc${i}`, 0, [event(i)], context)));
     expect(appended.map(([e]) => [e.streamId, e.streamVersion, e.data])).toEqual(Array.from({ length: 200 }, (_, i) => [`user-gc${i}`, 1, { n: i }]));
-    // Positions follow the order the appends were made in.
+    // Within a transaction, positions follow the order the appends were made in.
     const positions = appended.map(([e]) => e.position);
-    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    const rows = await env.db.query<{ stream_id: string; position: string; tx: string }>(`SELECT stream_id, position, xmin::text AS tx FROM events WHERE stream_id LIKE 'user-gc%'`);
+    for (const tx of new Set(rows.map((r) => r.tx))) {
+      const inTx = rows.filter((r) => r.tx === tx).sort((a, b) => Number(a.stream_id.slice(7)) - Number(b.stream_id.slice(7)));
+      expect(inTx.map((r) => Number(r.position))).toEqual(inTx.map((r) => Number(r.position)).sort((a, b) => a - b));
+    }
     expect(await transactions('user-gc')).toBeLessThanOrEqual(10);
     const queued = await env.db.query('SELECT 1 FROM outbox WHERE position = ANY($1::bigint[])', [positions]);
     expect(queued).toHaveLength(200);
@@ -190,5 +195,28 @@ describe('PostgresEventStore group commit (real PostgreSQL)', () => {
     expect(await env.store.readStream('user-pair7-b')).toEqual([]);
     expect((await env.store.readStream('user-raced')).map((e) => e.nodeId)).toEqual(['other']);
     expect(await env.store.readStream('user-pair8-b')).toHaveLength(2);
+  });
+
+  it('answers concurrent hasEvent checks as each alone, in fewer queries', async () => {
+    await env.store.append('user-has-a', 0, [event(1, 'Revoked')], context);
+    await env.store.append('user-has-b', 0, [event(1, 'Other')], context);
+    const checks: [string[], string[]][] = [
+      [['user-has-a'], ['Revoked']],
+      [['user-has-b'], ['Revoked']],
+      [['user-has-b', 'user-has-a'], ['Revoked', 'Missing']],
+      [['user-has-b'], ['Other']],
+      [['user-nothing'], ['Revoked', 'Other']],
+    ];
+    const alone = [];
+    for (const [streams, types] of checks) alone.push(await env.store.hasEvent(streams, types));
+    expect(alone).toEqual([true, false, true, true, false]);
+    const queries = jest.spyOn(env.db, 'prepared');
+    try {
+      expect(await Promise.all(checks.map(([streams, types]) => env.store.hasEvent(streams, types)))).toEqual(alone);
+      // The first two find a free slot each (two batches in flight at most); the other three share one query.
+      expect(queries.mock.calls.length).toBeLessThanOrEqual(3);
+    } finally {
+      queries.mockRestore();
+    }
   });
 });

@@ -9,6 +9,7 @@ import {
   type EventEnvelope,
   type TokenIssuedV1,
 } from '@authz/contracts';
+import { jest } from '@jest/globals';
 import { InProcessTransport } from '@authz/messaging';
 import { AuditProjection, PostgresRefreshTokenDetailsReadModel, ProjectionRunner, RefreshTokenDetailsProjection } from '@authz/read-models';
 import { PostgresRefreshGrantHistory } from '@authz/event-store';
@@ -116,6 +117,36 @@ describe('refreshtokendetails and audit projections', () => {
     loaded = await history.load('busy');
     expect(loaded.grant.map((e) => [e.type, e.streamVersion])).toEqual([[TOKEN_ISSUED, 1], [TOKEN_REVOKED, 202]]);
     expect(loaded.version).toBe(202);
+  });
+
+  it('answers concurrent loads and revocation checks as it answers each alone, in fewer queries', async () => {
+    const history = new PostgresRefreshGrantHistory(env.db);
+    const tids = ['t1', 't2', 't3', 't4', 't5', 'busy', 'nothing-here'];
+    const alone = [];
+    for (const tid of tids) alone.push(await history.load(tid));
+    const checks: [string, string, Date][] = [
+      ['dave', 'phone', new Date(0)],
+      ['dave', 'desk', new Date(0)],
+      ['dave', 'phone', new Date(Date.now() + DAY)],
+      ['erin', 'phone', new Date(0)],
+      ['nobody', 'phone', new Date(0)],
+    ];
+    const answers = [];
+    for (const check of checks) answers.push(await history.revokedSince(...check));
+    expect(answers).toEqual([true, false, false, false, false]);
+    const queries = jest.spyOn(env.db, 'prepared');
+    try {
+      const [together, checked] = await Promise.all([
+        Promise.all(tids.map((tid) => history.load(tid))),
+        Promise.all(checks.map((check) => history.revokedSince(...check))),
+      ]);
+      expect(together).toEqual(alone);
+      expect(checked).toEqual(answers);
+      // Of each kind, the first two find a free slot each (two batches in flight at most); the rest share one query.
+      expect(queries.mock.calls.length).toBeLessThanOrEqual(6);
+    } finally {
+      queries.mockRestore();
+    }
   });
 
   it('lists rows newest first with filters, and pages by cursor', async () => {

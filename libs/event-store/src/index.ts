@@ -6,6 +6,6 @@ export * from './migrations/1700000000000-event-store';
 export * from './migrations/1700000000005-token-index';
 export * from './refresh-grant-history';
 export * from './migrations/1700000000009-events-by-category';
-export * from './group-commit';
+export * from './batcher';
 export * from './migrations/1700000000010-grant-decisions';
 export * from './migrations/1700000000011-outbox-without-foreign-key';

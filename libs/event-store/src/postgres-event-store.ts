@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { upcast, type DomainEvent, type EventEnvelope } from '@authz/contracts';
 import { ConcurrencyError, type EventStore, type RequestContext, type StreamAppend, type Transaction } from '@authz/application';
 import { managerOf, type Database } from './database';
-import { GroupCommit, type GroupCommitOptions } from './group-commit';
+import { Batcher, type BatcherOptions } from './batcher';
 
 /** The columns of an event row, in the order EventRow names them. */
 export const EVENT_COLUMNS = `position, event_id, stream_id, stream_version, type, schema_version, occurred_at,
@@ -47,6 +47,11 @@ function isStreamVersionConflict(error: unknown): boolean {
 /** Told of the events this store appended, once they are committed (e.g. to count them). */
 export type AppendedListener = (events: readonly EventEnvelope[]) => void;
 
+interface EventCheck {
+  streamIds: readonly string[];
+  types: readonly string[];
+}
+
 /** Appends to one or more streams that commit together or not at all. */
 interface AppendSet {
   appends: readonly StreamAppend[];
@@ -80,14 +85,15 @@ const APPEND_SETS = `
 
 export class PostgresEventStore implements EventStore {
   private readonly appendedListeners: AppendedListener[] = [];
-  private readonly group: GroupCommit<AppendSet, EventRow[] | undefined>;
+  private readonly group: Batcher<AppendSet, EventRow[] | undefined>;
+  private readonly eventChecks = new Batcher<EventCheck, boolean>(undefined, (checks) => this.hasEvents(checks), { maxInFlight: 2, maxBatch: 500 });
 
   constructor(
     private readonly db: Database,
     private readonly nodeId: string,
-    groupCommit: GroupCommitOptions = { maxInFlight: 2, maxBatch: 500 },
+    groupCommit: BatcherOptions = { maxInFlight: 2, maxBatch: 500 },
   ) {
-    this.group = new GroupCommit((set) => set.appends.map((a) => a.streamId), (batch) => this.appendBatch(batch), groupCommit);
+    this.group = new Batcher((set) => set.appends.map((a) => a.streamId), (batch) => this.appendBatch(batch), groupCommit);
   }
 
   /**
@@ -112,7 +118,7 @@ export class PostgresEventStore implements EventStore {
     if (streams.size !== appends.length) throw new TypeError('appendAll: a stream may be named once');
     const set: AppendSet = { appends: appends.filter((a) => a.events.length > 0), context, occurredAt: new Date().toISOString() };
     if (set.appends.length === 0) return appends.map(() => []);
-    const rows = await this.group.append(set);
+    const rows = await this.group.add(set);
     if (!rows) throw new ConcurrencyError(set.appends[0].streamId, set.appends[0].expectedVersion);
     const appended = rows.map(toEnvelope);
     this.tellAppended(appended);
@@ -193,12 +199,19 @@ export class PostgresEventStore implements EventStore {
     return rows.map(toEnvelope);
   }
 
-  async hasEvent(streamIds: readonly string[], types: readonly string[]): Promise<boolean> {
-    const rows = await this.db.query(
-      'SELECT 1 FROM events WHERE stream_id = ANY($1::text[]) AND type = ANY($2::text[]) LIMIT 1',
-      [streamIds, types],
+  /** Concurrent checks (every introspection asks one) share one query. */
+  hasEvent(streamIds: readonly string[], types: readonly string[]): Promise<boolean> {
+    return this.eventChecks.add({ streamIds, types });
+  }
+
+  private async hasEvents(checks: readonly EventCheck[]): Promise<boolean[]> {
+    const rows = await this.db.prepared<{ stream_id: string; type: string }>(
+      'authz_has_events',
+      'SELECT DISTINCT stream_id, type FROM events WHERE stream_id = ANY($1::text[]) AND type = ANY($2::text[])',
+      [[...new Set(checks.flatMap((c) => c.streamIds))], [...new Set(checks.flatMap((c) => c.types))]],
     );
-    return rows.length > 0;
+    const found = new Set(rows.map((r) => `${r.stream_id}\0${r.type}`));
+    return checks.map((c) => c.streamIds.some((stream) => c.types.some((type) => found.has(`${stream}\0${type}`))));
   }
 
   async readAll(afterPosition: number, limit: number, tx?: Transaction): Promise<EventEnvelope[]> {

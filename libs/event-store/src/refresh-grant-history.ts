@@ -8,6 +8,7 @@ import {
   type EventEnvelope,
 } from '@authz/contracts';
 import type { RefreshGrantHistory, Transaction } from '@authz/application';
+import { Batcher } from './batcher';
 import { managerOf, type Database } from './database';
 import { EVENT_COLUMNS, toEnvelope, type EventRow } from './postgres-event-store';
 
@@ -18,31 +19,64 @@ const REFRESH_GRANT = `i.type = '${TOKEN_ISSUED}' AND i.data->'refreshToken' IS 
  * The event-store queries behind refresh grants and admin revocation. They read v1 payloads
  * in SQL: a new TokenIssued schema must keep these fields or change these queries.
  */
+type GrantHistory = Awaited<ReturnType<RefreshGrantHistory['load']>>;
+
+interface RevocationCheck {
+  userId: string;
+  clientId: string;
+  issuedAt: Date;
+}
+
 export class PostgresRefreshGrantHistory implements RefreshGrantHistory {
+  private readonly loads = new Batcher<string, GrantHistory>(undefined, (streams) => this.loadAll(streams), { maxInFlight: 2, maxBatch: 500 });
+  private readonly revocationChecks = new Batcher<RevocationCheck, boolean>(undefined, (checks) => this.revokedSinceAll(checks), { maxInFlight: 2, maxBatch: 500 });
+
   constructor(private readonly db: Database) {}
 
   /**
-   * One round trip: the grant's first event and those after it that are not TokenRefreshed
-   * (RefreshGrant.STATELESS_EVENTS; through the index events_after_first_but_refreshes, whose
-   * predicate this repeats), the stream's version, and the revocation stream of the user the
-   * grant names.
+   * The grant's first event and those after it that are not TokenRefreshed
+   * (RefreshGrant.STATELESS_EVENTS), the stream's version, and the revocation stream of the
+   * user the grant names. Concurrent refreshes share one query.
    */
-  async load(tid: string): Promise<{ grant: EventEnvelope[]; version: number; revocations: EventEnvelope[] }> {
-    const rows = await this.db.prepared<EventRow & { is_grant: boolean; head: number | null }>(
-      'authz_refresh_grant',
+  load(tid: string): Promise<GrantHistory> {
+    return this.loads.add(streamId('grant', tid));
+  }
+
+  /**
+   * Through the index events_after_first_but_refreshes, whose predicate this repeats; each
+   * stream's version from the end of its (stream, version) index, not by counting it.
+   */
+  private async loadAll(streams: readonly string[]): Promise<GrantHistory[]> {
+    const rows = await this.db.prepared<EventRow & { kind: 'grant' | 'revocation' | 'head'; head: number | null }>(
+      'authz_refresh_grants',
       `WITH grant_events AS (
-         SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version = 1
+         SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) AND stream_version = 1
          UNION ALL
-         SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version > 1 AND type <> '${TOKEN_REFRESHED}')
-       SELECT *, true AS is_grant, (SELECT max(stream_version) FROM events WHERE stream_id = $1) AS head FROM grant_events
+         SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) AND stream_version > 1 AND type <> '${TOKEN_REFRESHED}')
+       SELECT *, 'grant' AS kind, NULL::int AS head FROM grant_events
        UNION ALL
-       SELECT ${EVENT_COLUMNS}, false AS is_grant, NULL AS head FROM events
-        WHERE stream_id = 'revocation-' || (SELECT data->>'userId' FROM grant_events WHERE stream_version = 1)
-       ORDER BY position`,
-      [streamId('grant', tid)],
+       SELECT ${EVENT_COLUMNS}, 'revocation', NULL FROM events
+        WHERE stream_id IN (SELECT 'revocation-' || (data->>'userId') FROM grant_events WHERE stream_version = 1)
+       UNION ALL
+       SELECT NULL, NULL, s.stream_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'head',
+              (SELECT max(stream_version) FROM events e WHERE e.stream_id = s.stream_id)
+         FROM unnest($1::text[]) AS s (stream_id)`,
+      [streams],
     );
-    const grant = rows.filter((r) => r.is_grant).sort((a, b) => a.stream_version - b.stream_version);
-    return { grant: grant.map(toEnvelope), version: grant[0]?.head ?? 0, revocations: rows.filter((r) => !r.is_grant).map(toEnvelope) };
+    const revocations = new Map<string, EventEnvelope[]>();
+    const grants = new Map<string, EventRow[]>();
+    const heads = new Map<string, number>();
+    for (const row of rows) {
+      if (row.kind === 'head') heads.set(row.stream_id, row.head ?? 0);
+      else if (row.kind === 'revocation') revocations.set(row.stream_id, [...(revocations.get(row.stream_id) ?? []), toEnvelope(row)]);
+      else grants.set(row.stream_id, [...(grants.get(row.stream_id) ?? []), row]);
+    }
+    return streams.map((stream) => {
+      const grant = (grants.get(stream) ?? []).sort((a, b) => a.stream_version - b.stream_version).map(toEnvelope);
+      const userId = (grant[0]?.data as { userId?: unknown } | undefined)?.userId;
+      const ofUser = typeof userId === 'string' ? (revocations.get(streamId('revocation', userId)) ?? []) : [];
+      return { grant, version: heads.get(stream) ?? 0, revocations: [...ofUser].sort((a, b) => a.position - b.position) };
+    });
   }
 
   async countLive(userId: string, clientId: string | null, tx?: Transaction): Promise<number> {
@@ -67,12 +101,20 @@ export class PostgresRefreshGrantHistory implements RefreshGrantHistory {
     return rows.length > 0;
   }
 
-  async revokedSince(userId: string, clientId: string, issuedAt: Date): Promise<boolean> {
-    const rows = await this.db.query(
-      `SELECT 1 FROM events WHERE stream_id = $1 AND type = '${REFRESH_TOKENS_REVOKED}' AND occurred_at > $3
-          AND (data->>'clientId' IS NULL OR data->>'clientId' = $2) LIMIT 1`,
-      [streamId('revocation', userId), clientId, issuedAt.toISOString()],
+  /** Concurrent checks (introspection of users' tokens) share one query. */
+  revokedSince(userId: string, clientId: string, issuedAt: Date): Promise<boolean> {
+    return this.revocationChecks.add({ userId, clientId, issuedAt });
+  }
+
+  private async revokedSinceAll(checks: readonly RevocationCheck[]): Promise<boolean[]> {
+    const rows = await this.db.prepared<{ stream_id: string; client_id: string | null; occurred_at: Date }>(
+      'authz_revocations_of_users',
+      `SELECT stream_id, data->>'clientId' AS client_id, occurred_at FROM events
+        WHERE stream_id = ANY($1::text[]) AND type = '${REFRESH_TOKENS_REVOKED}'`,
+      [[...new Set(checks.map((c) => streamId('revocation', c.userId)))]],
     );
-    return rows.length > 0;
+    return checks.map(({ userId, clientId, issuedAt }) =>
+      rows.some((r) => r.stream_id === streamId('revocation', userId) && new Date(r.occurred_at) > issuedAt && (r.client_id === null || r.client_id === clientId)),
+    );
   }
 }

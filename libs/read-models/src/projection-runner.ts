@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { EventEnvelope, StreamCategory } from '@authz/contracts';
 import type { ErrorLogFields, EventTransport, Subscription } from '@authz/application';
-import { GroupCommit, type Database, type PostgresEventStore } from '@authz/event-store';
+import { Batcher, type Database, type PostgresEventStore } from '@authz/event-store';
 import type { Projection } from './projection';
 import { StoreFeed, type ReplayFeed, type ReplayProgress } from './replay-feeds';
 
@@ -95,7 +95,7 @@ function isLockTimeout(error: unknown): boolean {
 export class ProjectionRunner {
   private readonly subscriptions: Subscription[] = [];
   private readonly appliedListeners: ((projection: string) => void)[] = [];
-  private readonly writers = new Map<string, GroupCommit<readonly EventEnvelope[], number>>();
+  private readonly writers = new Map<string, Batcher<readonly EventEnvelope[], number>>();
 
   constructor(
     private readonly db: Database,
@@ -143,15 +143,15 @@ export class ProjectionRunner {
    */
   async handleBatch(projection: Projection, events: readonly EventEnvelope[]): Promise<number> {
     if (events.length === 0) return 0;
-    const applied = await this.writerFor(projection).append(events);
+    const applied = await this.writerFor(projection).add(events);
     if (applied > 0) for (const listener of this.appliedListeners) listener(projection.name);
     return applied;
   }
 
-  private writerFor(projection: Projection): GroupCommit<readonly EventEnvelope[], number> {
+  private writerFor(projection: Projection): Batcher<readonly EventEnvelope[], number> {
     let writer = this.writers.get(projection.name);
     if (!writer) {
-      writer = new GroupCommit(undefined, (batches) => this.applyTogether(projection, batches), { maxInFlight: 1, maxBatch: MERGED_DELIVERIES });
+      writer = new Batcher(undefined, (batches) => this.applyTogether(projection, batches), { maxInFlight: 1, maxBatch: MERGED_DELIVERIES });
       this.writers.set(projection.name, writer);
     }
     return writer;

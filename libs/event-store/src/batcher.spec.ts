@@ -1,4 +1,4 @@
-import { GroupCommit } from './group-commit';
+import { Batcher } from './batcher';
 
 interface Append {
   stream: string;
@@ -19,11 +19,11 @@ function recordingWriter() {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('GroupCommit', () => {
+describe('Batcher', () => {
   it('writes an append at once when nothing else is being written', async () => {
     const writer = recordingWriter();
-    const group = new GroupCommit((a: Append) => [a.stream], writer.write, { maxInFlight: 1, maxBatch: 100 });
-    const result = group.append({ stream: 'a', n: 1 });
+    const group = new Batcher((a: Append) => [a.stream], writer.write, { maxInFlight: 1, maxBatch: 100 });
+    const result = group.add({ stream: 'a', n: 1 });
     expect(writer.batches).toEqual([[{ stream: 'a', n: 1 }]]);
     writer.finish[0]();
     await expect(result).resolves.toBe('a#1');
@@ -31,9 +31,9 @@ describe('GroupCommit', () => {
 
   it('gathers the appends that arrive while a batch is written into the next one, in arrival order', async () => {
     const writer = recordingWriter();
-    const group = new GroupCommit((a: Append) => [a.stream], writer.write, { maxInFlight: 1, maxBatch: 100 });
-    const first = group.append({ stream: 'a', n: 1 });
-    const waiting = ['b', 'c', 'd'].map((stream, n) => group.append({ stream, n }));
+    const group = new Batcher((a: Append) => [a.stream], writer.write, { maxInFlight: 1, maxBatch: 100 });
+    const first = group.add({ stream: 'a', n: 1 });
+    const waiting = ['b', 'c', 'd'].map((stream, n) => group.add({ stream, n }));
     expect(writer.batches).toHaveLength(1);
     writer.finish[0]();
     await first;
@@ -45,9 +45,9 @@ describe('GroupCommit', () => {
 
   it('keeps one append per stream in a batch: the stream’s next append waits for the next batch', async () => {
     const writer = recordingWriter();
-    const group = new GroupCommit((a: Append) => [a.stream], writer.write, { maxInFlight: 1, maxBatch: 100 });
-    void group.append({ stream: 'busy', n: 0 });
-    const later = [group.append({ stream: 'x', n: 1 }), group.append({ stream: 'x', n: 2 }), group.append({ stream: 'y', n: 3 })];
+    const group = new Batcher((a: Append) => [a.stream], writer.write, { maxInFlight: 1, maxBatch: 100 });
+    void group.add({ stream: 'busy', n: 0 });
+    const later = [group.add({ stream: 'x', n: 1 }), group.add({ stream: 'x', n: 2 }), group.add({ stream: 'y', n: 3 })];
     writer.finish[0]();
     await tick();
     expect(writer.batches[1]).toEqual([{ stream: 'x', n: 1 }, { stream: 'y', n: 3 }]);
@@ -60,9 +60,9 @@ describe('GroupCommit', () => {
 
   it('keeps an append out of a batch that holds any of its keys', async () => {
     const writer = recordingWriter();
-    const group = new GroupCommit((a: Append) => a.stream.split('+'), writer.write, { maxInFlight: 1, maxBatch: 100 });
-    void group.append({ stream: 'busy', n: 0 });
-    const later = [group.append({ stream: 'a+b', n: 1 }), group.append({ stream: 'b+c', n: 2 }), group.append({ stream: 'c', n: 3 })];
+    const group = new Batcher((a: Append) => a.stream.split('+'), writer.write, { maxInFlight: 1, maxBatch: 100 });
+    void group.add({ stream: 'busy', n: 0 });
+    const later = [group.add({ stream: 'a+b', n: 1 }), group.add({ stream: 'b+c', n: 2 }), group.add({ stream: 'c', n: 3 })];
     writer.finish[0]();
     await tick();
     expect(writer.batches[1].map((a) => a.stream)).toEqual(['a+b', 'c']);
@@ -75,8 +75,8 @@ describe('GroupCommit', () => {
 
   it('bounds batches by maxBatch and writes up to maxInFlight of them at once', async () => {
     const writer = recordingWriter();
-    const group = new GroupCommit((a: Append) => [a.stream], writer.write, { maxInFlight: 2, maxBatch: 3 });
-    const all = Array.from({ length: 8 }, (_, n) => group.append({ stream: `s${n}`, n }));
+    const group = new Batcher((a: Append) => [a.stream], writer.write, { maxInFlight: 2, maxBatch: 3 });
+    const all = Array.from({ length: 8 }, (_, n) => group.add({ stream: `s${n}`, n }));
     // The first two find a free slot each and are written alone; the other six wait.
     expect(writer.batches.map((b) => b.length)).toEqual([1, 1]);
     writer.finish[0]();
@@ -92,9 +92,9 @@ describe('GroupCommit', () => {
 
   it('fails only the appends of a batch whose write failed; the next batch is written', async () => {
     const writer = recordingWriter();
-    const group = new GroupCommit((a: Append) => [a.stream], writer.write, { maxInFlight: 1, maxBatch: 100 });
-    const doomed = group.append({ stream: 'a', n: 1 });
-    const next = group.append({ stream: 'b', n: 2 });
+    const group = new Batcher((a: Append) => [a.stream], writer.write, { maxInFlight: 1, maxBatch: 100 });
+    const doomed = group.add({ stream: 'a', n: 1 });
+    const next = group.add({ stream: 'b', n: 2 });
     writer.finish[0](new Error('connection lost'));
     await expect(doomed).rejects.toThrow('connection lost');
     await tick();

@@ -1,0 +1,73 @@
+export interface BatcherOptions {
+  /** Batches in flight at once; an item waits only while this many are. */
+  maxInFlight: number;
+  /** Items per batch at most. */
+  maxBatch: number;
+}
+
+interface Waiting<A, R> {
+  item: A;
+  resolve: (result: R) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Items that arrive while earlier batches are in flight wait, and are then handled together by
+ * one call of `run`: e.g. group commit, where the appends of many requests share one statement,
+ * one transaction and one WAL flush. An idle batcher runs an item at once; a busy one makes
+ * bigger batches. With `keysOf`, a batch holds each key at most once (e.g. each stream, so that
+ * each append keeps version checks of its own and can fail alone); an item with a key already
+ * taken waits for the next batch.
+ */
+export class Batcher<A, R> {
+  private queue: Waiting<A, R>[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly keysOf: ((item: A) => readonly string[]) | undefined,
+    /** Handles a batch; answers one result per item, in the batch's order. */
+    private readonly run: (batch: A[]) => Promise<R[]>,
+    private readonly options: BatcherOptions,
+  ) {}
+
+  add(item: A): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+      const batch = this.take();
+      this.inFlight++;
+      this.run(batch.map((w) => w.item))
+        .then(
+          (results) => batch.forEach((w, i) => w.resolve(results[i])),
+          (error) => batch.forEach((w) => w.reject(error)),
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
+    }
+  }
+
+  /** The oldest waiting items (each key once), in arrival order. */
+  private take(): Waiting<A, R>[] {
+    const batch: Waiting<A, R>[] = [];
+    const taken = new Set<string>();
+    const rest: Waiting<A, R>[] = [];
+    for (const waiting of this.queue) {
+      const keys = this.keysOf?.(waiting.item) ?? [];
+      if (batch.length < this.options.maxBatch && !keys.some((key) => taken.has(key))) {
+        for (const key of keys) taken.add(key);
+        batch.push(waiting);
+      } else {
+        rest.push(waiting);
+      }
+    }
+    this.queue = rest;
+    return batch;
+  }
+}
