@@ -18,6 +18,8 @@ const HEALTH_TIMEOUT_MS = 3_000;
 const HANDLER_RETRY_MS = 500;
 const JOIN_WAIT_MS = 30_000;
 const COMMIT_INTERVAL_MS = 1_000;
+const FETCH_MIN_BYTES = 16 * 1024;
+const FETCH_MAX_WAIT_MS = 200;
 /** A history read that gets nothing new for this long has stalled (the broker went away?). */
 const HISTORY_IDLE_MS = 60_000;
 
@@ -89,6 +91,8 @@ export class KafkaTransport implements EventTransport, EventHistory {
     const consumer = this.kafka.consumer({
       groupId: options.group,
       retry: { initialRetryTime: 300, retries: 8, restartOnFailure: async () => true },
+      minBytes: FETCH_MIN_BYTES,
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
     });
     this.consumers.add(consumer);
     let closing = false;
