@@ -183,4 +183,22 @@ describe('refreshtokendetails and audit projections', () => {
     expect(entries.find((e) => e.type === TOKEN_REVOKED)).toMatchObject({ token_id: 't3', summary: 'refresh token t3 of user erin revoked (client_request)' });
     expect(JSON.stringify(entries)).not.toContain('hash-');
   });
+
+  it('keeps no stream versions for the audit, whose rows are keyed by position, and still applies a redelivered event once', async () => {
+    const [issue] = await env.store.append('grant-audited', 0, [newEvent(TOKEN_ISSUED, issued('audited', 'gus', 'phone'))], context);
+    expect(await runner.handleBatch(audit, [issue])).toBe(1);
+    expect(await runner.handleBatch(audit, [issue, issue])).toBe(0);
+    expect(await env.db.query(`SELECT 1 FROM audit_events WHERE position = $1`, [issue.position])).toHaveLength(1);
+    expect(await env.db.query(`SELECT 1 FROM projection_stream_versions WHERE projection = 'audit'`)).toEqual([]);
+  });
+
+  it('ignores the grants of access tokens alone, moving its checkpoint past them without a stream version', async () => {
+    const accessOnly = { ...issued('x', 'gus', 'svc'), refreshToken: undefined, grantType: 'client_credentials' as const };
+    const [event] = await env.store.append('grant-access-only', 0, [newEvent(TOKEN_ISSUED, accessOnly)], context);
+    expect(details.ignores(event)).toBe(true);
+    expect(await runner.handleBatch(details, [event])).toBe(0);
+    expect(await env.db.query(`SELECT 1 FROM projection_stream_versions WHERE stream_id = 'grant-access-only'`)).toEqual([]);
+    const [checkpoint] = await env.db.query<{ position: string }>(`SELECT position FROM projection_checkpoints WHERE projection = 'refreshtokendetails'`);
+    expect(Number(checkpoint.position)).toBeGreaterThanOrEqual(event.position);
+  });
 });

@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '@authz/contracts';
 import type { EventTransport } from '@authz/application';
-import type { Database } from './database';
+import type { Database, Session } from './database';
 import { EVENT_COLUMNS, toEnvelope, type EventRow } from './postgres-event-store';
 
 export interface RelayOptions {
@@ -25,7 +25,6 @@ export async function outboxBacklog(db: Database): Promise<number> {
 }
 const MAX_BACKOFF_MS = 5_000;
 
-type Query = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
 
 /**
  * Deletes what was published ($1), and reads the next batch: the oldest rows left, looked up
@@ -102,7 +101,7 @@ export class OutboxRelay {
   private async embeddedLoop(): Promise<void> {
     while (this.running) {
       try {
-        await this.relay((sql, params) => this.db.query(sql, params));
+        await this.relay({ query: (sql, params) => this.db.query(sql, params), prepared: (_name, sql, params) => this.db.query(sql, params) });
       } catch (error) {
         this.log('error', `outbox relay: ${(error as Error).message}`);
         await this.sleep(this.standbyMs);
@@ -113,16 +112,16 @@ export class OutboxRelay {
   private async leaderLoop(): Promise<void> {
     while (this.running) {
       try {
-        await this.db.withConnection(async (runner) => {
-          const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [RELAY_LOCK]);
+        await this.db.withSession(async (session) => {
+          const [{ locked }] = await session.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [RELAY_LOCK]);
           if (!locked) return;
           this.leader = true;
           this.log('info', 'outbox relay: this node now relays events');
           try {
-            await this.relay((sql, params) => runner.query(sql, params));
+            await this.relay(session);
           } finally {
             this.leader = false;
-            await runner.query('SELECT pg_advisory_unlock($1)', [RELAY_LOCK]).catch(() => undefined);
+            await session.query('SELECT pg_advisory_unlock($1)', [RELAY_LOCK]).catch(() => undefined);
           }
         });
       } catch (error) {
@@ -133,14 +132,14 @@ export class OutboxRelay {
     }
   }
 
-  private async relay(query: Query): Promise<void> {
+  private async relay(session: Session): Promise<void> {
     let backoff = 100;
     // Published and not yet deleted: the next read deletes them in the same statement.
     let published: number[] = [];
     try {
       while (this.running) {
         this.dirty = false;
-        const batch: EventEnvelope[] = (await query<EventRow>(NEXT_BATCH, [published, this.batchSize])).map(toEnvelope);
+        const batch: EventEnvelope[] = (await session.prepared<EventRow>('authz_relay_next', NEXT_BATCH, [published, this.batchSize])).map(toEnvelope);
         published = [];
         if (batch.length === 0) {
           await this.sleep(this.pollMs);
@@ -159,7 +158,7 @@ export class OutboxRelay {
         this.published += batch.length;
       }
     } finally {
-      if (published.length > 0) await query('DELETE FROM outbox WHERE position = ANY($1::bigint[])', [published]).catch(() => undefined);
+      if (published.length > 0) await session.query('DELETE FROM outbox WHERE position = ANY($1::bigint[])', [published]).catch(() => undefined);
     }
   }
 

@@ -78,6 +78,18 @@ async function applyAll(manager: EntityManager, projection: Projection, events: 
   }
 }
 
+/** Through `applyNew`: the events that were new, each once, in order. */
+async function applyNewOnes(manager: EntityManager, projection: Projection, events: readonly EventEnvelope[]): Promise<EventEnvelope[]> {
+  if (events.length === 0) return [];
+  let positions: Set<number>;
+  try {
+    positions = new Set(await projection.applyNew!(manager, events));
+  } catch (error) {
+    throw new ProjectionError(projection.name, events[0], error);
+  }
+  return events.filter((e) => positions.delete(e.position));
+}
+
 function reads(projection: Projection, event: EventEnvelope): boolean {
   return projection.categories.some((c) => event.streamId.startsWith(`${c}-`));
 }
@@ -161,11 +173,7 @@ export class ProjectionRunner {
   private async applyTogether(projection: Projection, batches: (readonly EventEnvelope[])[]): Promise<number[]> {
     const fresh = await this.db.transaction(async (manager) => {
       await this.waitForReplay(manager, projection);
-      const claimed = await this.claim(manager, projection, batches.flat());
-      if (claimed.length === 0) return claimed;
-      await applyAll(manager, projection, claimed);
-      await this.checkpoint(manager, projection, claimed.reduce((a, b) => (b.position > a.position ? b : a)));
-      return claimed;
+      return this.applyEvents(manager, projection, batches.flat(), (wanted) => this.claim(manager, projection, wanted));
     });
     // An event in several of the deliveries counts for the first.
     const unclaimed = new Set(fresh);
@@ -273,12 +281,40 @@ export class ProjectionRunner {
   }
 
   /**
-   * A replay's batch, under the exclusive lock: nobody else moves these stream versions, so
-   * they are read once per batch and written once per batch (not per event, as live batches
-   * must), which is what makes a replay faster than live delivery.
+   * Applies what of `events` the projection has not applied yet (`claim` tells, and records it)
+   * or, with `applyNew`, what it finds new itself; moves the checkpoint past every event, those
+   * it ignores included. Answers the events applied.
    */
+  private async applyEvents(
+    manager: EntityManager,
+    projection: Projection,
+    events: readonly EventEnvelope[],
+    claim: (wanted: readonly EventEnvelope[]) => Promise<EventEnvelope[]>,
+  ): Promise<EventEnvelope[]> {
+    if (events.length === 0) return [];
+    const wanted = projection.ignores ? events.filter((e) => !projection.ignores!(e)) : events;
+    let applied: EventEnvelope[];
+    if (projection.applyNew) {
+      applied = await applyNewOnes(manager, projection, wanted);
+    } else {
+      applied = wanted.length > 0 ? await claim(wanted) : [];
+      if (applied.length > 0) await applyAll(manager, projection, applied);
+    }
+    await this.checkpoint(manager, projection, events.reduce((a, b) => (b.position > a.position ? b : a)));
+    return applied;
+  }
+
+  /** A replay's batch: what `applyEvents` applies, counted. */
   private async replayBatch(manager: EntityManager, projection: Projection, events: readonly EventEnvelope[]): Promise<number> {
-    if (events.length === 0) return 0;
+    return (await this.applyEvents(manager, projection, events, (wanted) => this.claimForReplay(manager, projection, wanted))).length;
+  }
+
+  /**
+   * Under the replay's exclusive lock nobody else moves these stream versions, so they are
+   * read once per batch and written once per batch without locking rows, which is what makes
+   * a replay faster than live delivery.
+   */
+  private async claimForReplay(manager: EntityManager, projection: Projection, events: readonly EventEnvelope[]): Promise<EventEnvelope[]> {
     const rows: { stream_id: string; version: number }[] = await manager.query(
       'SELECT stream_id, version FROM projection_stream_versions WHERE projection = $1 AND stream_id = ANY($2::text[])',
       [projection.name, [...new Set(events.map((e) => e.streamId))]],
@@ -292,9 +328,7 @@ export class ProjectionRunner {
       moved.add(event.streamId);
       fresh.push(event);
     }
-    if (fresh.length === 0) return 0;
-    await applyAll(manager, projection, fresh);
-    const last = fresh.reduce((a, b) => (b.position > a.position ? b : a));
+    if (fresh.length === 0) return [];
     const streams = [...moved];
     await manager.query(
       `INSERT INTO projection_stream_versions (projection, stream_id, version)
@@ -302,8 +336,7 @@ export class ProjectionRunner {
        ON CONFLICT (projection, stream_id) DO UPDATE SET version = GREATEST(projection_stream_versions.version, EXCLUDED.version)`,
       [projection.name, streams, streams.map((stream) => versions.get(stream))],
     );
-    await this.checkpoint(manager, projection, last);
-    return fresh.length;
+    return fresh;
   }
 
   /**

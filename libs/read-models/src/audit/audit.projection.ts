@@ -16,27 +16,32 @@ export class AuditProjection implements Projection {
   readonly categories = STREAM_CATEGORIES;
 
   async apply(manager: EntityManager, event: EventEnvelope): Promise<void> {
-    await this.applyBatch(manager, [event]);
+    await this.applyNew(manager, [event]);
   }
 
-  /** One statement for the batch, rows numbered in the batch's order. */
-  async applyBatch(manager: EntityManager, events: readonly EventEnvelope[]): Promise<void> {
-    if (events.length === 0) return;
+  /**
+   * One statement for the batch, rows numbered in the batch's order. A row per position: an
+   * event delivered again is skipped here, so the runner records no stream versions for the audit.
+   */
+  async applyNew(manager: EntityManager, events: readonly EventEnvelope[]): Promise<number[]> {
+    if (events.length === 0) return [];
     await manager.query('LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE');
     const columns = events.map((event) => {
       const facts = auditFacts(event);
       return [event.position, event.eventId, event.occurredAt, event.type, event.actor, facts.userId, facts.clientId, facts.tokenId, event.nodeId, event.correlationId, facts.summary];
     });
     const column = (i: number) => columns.map((row) => row[i]);
-    await manager.query(
+    const inserted: { position: string }[] = await manager.query(
       `INSERT INTO audit_events (position, event_id, occurred_at, type, actor, user_id, client_id, token_id, node_id, correlation_id, summary)
        SELECT position, event_id, occurred_at, type, actor, user_id, client_id, token_id, node_id, correlation_id, summary
          FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
               WITH ORDINALITY AS e (position, event_id, occurred_at, type, actor, user_id, client_id, token_id, node_id, correlation_id, summary, n)
         ORDER BY n
-       ON CONFLICT (position) DO NOTHING`,
+       ON CONFLICT (position) DO NOTHING
+       RETURNING position`,
       Array.from({ length: 11 }, (_, i) => column(i)),
     );
+    return inserted.map((row) => Number(row.position));
   }
 
   async clear(manager: EntityManager): Promise<void> {

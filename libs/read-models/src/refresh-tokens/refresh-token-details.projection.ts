@@ -33,40 +33,43 @@ export class RefreshTokenDetailsProjection implements Projection {
   readonly name = 'refreshtokendetails';
   readonly categories = ['grant', 'revocation', 'maintenance'] as const;
 
+  /** One rule per event type it reads. */
+  private readonly rules: Record<string, (manager: EntityManager, event: EventEnvelope) => Promise<void>> = {
+    [TOKEN_ISSUED]: (manager, event) => this.issued(manager, [event as EventEnvelope<TokenIssuedV1>]),
+    [TOKEN_REFRESHED]: async (manager, event) => {
+      const { tid } = event.data as TokenRefreshedV1;
+      await manager.query('UPDATE refreshtokendetails SET last_used_at = $2 WHERE pkid = $1', [tid, event.occurredAt]);
+    },
+    [REFRESH_TOKEN_ROTATED]: async (manager, event) => {
+      const { tid } = event.data as RefreshTokenRotatedV1;
+      await manager.query(
+        `UPDATE refreshtokendetails SET last_used_at = $2, state = CASE WHEN state = 'active' THEN 'rotated' ELSE state END WHERE pkid = $1`,
+        [tid, event.occurredAt],
+      );
+    },
+    [TOKEN_REVOKED]: async (manager, event) => {
+      const { tid, reason } = event.data as TokenRevokedV1;
+      await manager.query(
+        `UPDATE refreshtokendetails SET state = 'revoked', revoked_at = $2, revoked_reason = $3 WHERE pkid = $1 AND state <> 'revoked'`,
+        [tid, event.occurredAt, reason],
+      );
+    },
+    [REFRESH_TOKENS_REVOKED]: (manager, event) => this.revokedByAdmin(manager, event as EventEnvelope<RefreshTokensRevokedV1>),
+    [REFRESH_TOKENS_PURGED]: async (manager, event) => {
+      // Live, the purge job deleted these rows already; in a rebuild, this deletes them again.
+      const { through } = event.data as RefreshTokensPurgedV1;
+      if (through) await manager.query('DELETE FROM refreshtokendetails WHERE validity <= $1', [through]);
+    },
+  };
+
+  /** What no rule reads: other events of its categories, and the grants of access tokens alone. */
+  ignores(event: EventEnvelope): boolean {
+    if (event.type === TOKEN_ISSUED) return !(event.data as TokenIssuedV1).refreshToken;
+    return !Object.hasOwn(this.rules, event.type);
+  }
+
   async apply(manager: EntityManager, event: EventEnvelope): Promise<void> {
-    switch (event.type) {
-      case TOKEN_ISSUED:
-        return this.issued(manager, [event as EventEnvelope<TokenIssuedV1>]);
-      case TOKEN_REFRESHED: {
-        const { tid } = event.data as TokenRefreshedV1;
-        await manager.query('UPDATE refreshtokendetails SET last_used_at = $2 WHERE pkid = $1', [tid, event.occurredAt]);
-        return;
-      }
-      case REFRESH_TOKEN_ROTATED: {
-        const { tid } = event.data as RefreshTokenRotatedV1;
-        await manager.query(
-          `UPDATE refreshtokendetails SET last_used_at = $2, state = CASE WHEN state = 'active' THEN 'rotated' ELSE state END WHERE pkid = $1`,
-          [tid, event.occurredAt],
-        );
-        return;
-      }
-      case TOKEN_REVOKED: {
-        const { tid, reason } = event.data as TokenRevokedV1;
-        await manager.query(
-          `UPDATE refreshtokendetails SET state = 'revoked', revoked_at = $2, revoked_reason = $3 WHERE pkid = $1 AND state <> 'revoked'`,
-          [tid, event.occurredAt, reason],
-        );
-        return;
-      }
-      case REFRESH_TOKENS_REVOKED:
-        return this.revokedByAdmin(manager, event as EventEnvelope<RefreshTokensRevokedV1>);
-      case REFRESH_TOKENS_PURGED: {
-        // Live, the purge job deleted these rows already; in a rebuild, this deletes them again.
-        const { through } = event.data as RefreshTokensPurgedV1;
-        if (through) await manager.query('DELETE FROM refreshtokendetails WHERE validity <= $1', [through]);
-        return;
-      }
-    }
+    if (!this.ignores(event)) await this.rules[event.type](manager, event);
   }
 
   /**
