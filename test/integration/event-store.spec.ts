@@ -119,22 +119,29 @@ describe('PostgresEventStore group commit (real PostgreSQL)', () => {
     for (const { stream_id, v } of versions) expect(v).toBe(Number(stream_id.slice('user-mixed'.length)) % 2 === 0 ? 2 : 1);
   });
 
-  it('fails an append whose version another transaction took meanwhile, and only that one', async () => {
-    // Another writer holds version 1 of user-taken, not yet committed, when the batch is written.
-    await env.db.withConnection(async (other) => {
+  /**
+   * Another writer holds version 1 of `stream`, not yet committed, while `appends` are written;
+   * it commits 200 ms later. Answers how the appends settled.
+   */
+  const racedBy = async <T>(stream: string, appends: () => Promise<T>[]): Promise<PromiseSettledResult<T>[]> =>
+    env.db.withConnection(async (other) => {
       await other.query('BEGIN');
       await other.query(
         `INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, occurred_at, node_id, correlation_id, actor, data)
-         VALUES (gen_random_uuid(), 'user-taken', 1, 'TestHappened', 1, now(), 'other', 'c', 'a', '{}')`,
+         VALUES (gen_random_uuid(), $1, 1, 'TestHappened', 1, now(), 'other', 'c', 'a', '{}')`,
+        [stream],
       );
-      const racing = Promise.allSettled(['user-taken', 'user-free1', 'user-free2'].map((stream) => env.store.append(stream, 0, [event(1)], context)));
+      const racing = Promise.allSettled(appends());
       // The batch waits on the other writer's row; once it commits, the batch's row for that version yields.
       await new Promise((resolve) => setTimeout(resolve, 200));
       await other.query('COMMIT');
-      const [taken, ...free] = await racing;
-      expect((taken as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
-      for (const result of free) expect(result.status).toBe('fulfilled');
+      return racing;
     });
+
+  it('fails an append whose version another transaction took meanwhile, and only that one', async () => {
+    const [taken, ...free] = await racedBy('user-taken', () => ['user-taken', 'user-free1', 'user-free2'].map((stream) => env.store.append(stream, 0, [event(1)], context)));
+    expect((taken as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+    for (const result of free) expect(result.status).toBe('fulfilled');
     expect((await env.store.readStream('user-taken')).map((e) => e.nodeId)).toEqual(['other']);
   });
 
@@ -169,13 +176,8 @@ describe('PostgresEventStore group commit (real PostgreSQL)', () => {
   });
 
   it('batches concurrent sets of many requests, and fails whole only the set that a concurrent writer raced', async () => {
-    await env.db.withConnection(async (other) => {
-      await other.query('BEGIN');
-      await other.query(
-        `INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, occurred_at, node_id, correlation_id, actor, data)
-         VALUES (gen_random_uuid(), 'user-raced', 1, 'TestHappened', 1, now(), 'other', 'c', 'a', '{}')`,
-      );
-      const sets = Array.from({ length: 30 }, (_, i) =>
+    const results = await racedBy('user-raced', () =>
+      Array.from({ length: 30 }, (_, i) =>
         env.store.appendAll(
           [
             { streamId: i === 7 ? 'user-raced' : `user-pair${i}-a`, expectedVersion: 0, events: [event(i)] },
@@ -183,14 +185,11 @@ describe('PostgresEventStore group commit (real PostgreSQL)', () => {
           ],
           context,
         ),
-      );
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      await other.query('COMMIT');
-      const results = await Promise.allSettled(sets);
-      results.forEach((result, i) => {
-        if (i === 7) expect((result as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
-        else expect(result.status).toBe('fulfilled');
-      });
+      ),
+    );
+    results.forEach((result, i) => {
+      if (i === 7) expect((result as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+      else expect(result.status).toBe('fulfilled');
     });
     expect(await env.store.readStream('user-pair7-b')).toEqual([]);
     expect((await env.store.readStream('user-raced')).map((e) => e.nodeId)).toEqual(['other']);

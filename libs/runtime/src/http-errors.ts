@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, NotFoundError, ValidationError } from '@authz/domain';
 import { ConcurrencyError, OAuthError, ThrottledError } from '@authz/application';
 import type { Log } from './runtime';
@@ -82,7 +82,10 @@ export class HttpErrorFilter implements ExceptionFilter {
     const { status, body } = describeError(exception);
     if (exception instanceof OAuthError && status === 401) reply.header('WWW-Authenticate', 'Basic realm="authz"');
     if (exception instanceof ThrottledError) reply.header('Retry-After', String(exception.retryAfterSeconds));
-    if (status >= 500) this.log('error', `unhandled error: ${(exception as Error)?.stack ?? String(exception)}`);
+    if (status >= 500) {
+      const { correlationId } = host.switchToHttp().getRequest<FastifyRequest>();
+      this.log('error', `unhandled error: ${(exception as Error)?.stack ?? String(exception)}`, { correlationId });
+    }
     reply.code(status).send(body);
   }
 }

@@ -75,25 +75,32 @@ export class RefreshTokenDetailsProjection implements Projection {
   /**
    * The batch's refresh tokens in one INSERT first (every other event of a token comes after
    * its issue, and a revocation applied after the insert covers what it must), then the other
-   * events in order, the last use of each refreshed token in one UPDATE.
+   * events in order, but for the last use of each refreshed or rotated token: one UPDATE for
+   * them all, which no other event's order changes (a revocation wins whenever it comes, and
+   * only an active token becomes rotated).
    */
   async applyBatch(manager: EntityManager, events: readonly EventEnvelope[]): Promise<void> {
     await this.issued(manager, events.filter((e) => e.type === TOKEN_ISSUED) as EventEnvelope<TokenIssuedV1>[]);
-    const lastUse = new Map<string, string>();
+    const lastUse = new Map<string, { at: string; rotated: boolean }>();
     for (const event of events) {
       if (event.type === TOKEN_ISSUED) continue;
-      if (event.type !== TOKEN_REFRESHED) {
+      if (event.type !== TOKEN_REFRESHED && event.type !== REFRESH_TOKEN_ROTATED) {
         await this.apply(manager, event);
         continue;
       }
-      const { tid } = event.data as TokenRefreshedV1;
-      if ((lastUse.get(tid) ?? '') < event.occurredAt) lastUse.set(tid, event.occurredAt);
+      const { tid } = event.data as TokenRefreshedV1 | RefreshTokenRotatedV1;
+      const known = lastUse.get(tid);
+      const rotated = event.type === REFRESH_TOKEN_ROTATED || (known?.rotated ?? false);
+      lastUse.set(tid, { at: known && known.at > event.occurredAt ? known.at : event.occurredAt, rotated });
     }
     if (lastUse.size === 0) return;
+    const uses = [...lastUse.values()];
     await manager.query(
-      `UPDATE refreshtokendetails r SET last_used_at = GREATEST(r.last_used_at, used.at)
-         FROM unnest($1::text[], $2::timestamptz[]) AS used (tid, at) WHERE r.pkid = used.tid`,
-      [[...lastUse.keys()], [...lastUse.values()]],
+      `UPDATE refreshtokendetails r
+          SET last_used_at = GREATEST(r.last_used_at, used.at),
+              state = CASE WHEN used.rotated AND r.state = 'active' THEN 'rotated' ELSE r.state END
+         FROM unnest($1::text[], $2::timestamptz[], $3::boolean[]) AS used (tid, at, rotated) WHERE r.pkid = used.tid`,
+      [[...lastUse.keys()], uses.map((u) => u.at), uses.map((u) => u.rotated)],
     );
   }
 

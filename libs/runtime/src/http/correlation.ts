@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 
 /** Bounded and plain, so that a caller's id is safe in a header, a log line and the event store. */
@@ -7,15 +6,4 @@ const WELL_FORMED = /^[A-Za-z0-9._:-]{1,64}$/;
 /** The caller's correlation id when it is well formed, else a new one. */
 export function acceptCorrelationId(given: string | undefined): string {
   return given !== undefined && WELL_FORMED.test(given) ? given : randomUUID();
-}
-
-const current = new AsyncLocalStorage<string>();
-
-/** The correlation id of the request being handled, if any: every log line written meanwhile carries it. */
-export function currentCorrelationId(): string | undefined {
-  return current.getStore();
-}
-
-export function withCorrelationId<T>(id: string, work: () => T): T {
-  return current.run(id, work);
 }

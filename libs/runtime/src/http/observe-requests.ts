@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Log } from '../log';
 import type { Metrics } from '../metrics/metrics';
-import { acceptCorrelationId, withCorrelationId } from './correlation';
+import { acceptCorrelationId } from './correlation';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -21,8 +21,8 @@ function header(value: string | string[] | undefined): string | undefined {
 
 /**
  * Gives each request a correlation id (the caller's X-Correlation-Id when well formed, else a
- * new one), echoes it in the response, runs the handler with it (log lines carry it;
- * `request.correlationId` gives it to the events), and when the response is done records its
+ * new one), echoes it in the response, hands it to the handlers as `request.correlationId` (for
+ * the events and the log lines the request causes), and when the response is done records its
  * latency and logs one access line: method, route, status, duration and correlation id; never
  * the query, a header or the body.
  */
@@ -54,6 +54,4 @@ export function observeRequests(app: FastifyInstance, metrics: Metrics, log: Log
     });
     done();
   });
-  // After the body is read: its stream's callbacks do not run in the request's async context.
-  app.addHook('preHandler', (request, _reply, done) => withCorrelationId(request.correlationId, done));
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '@authz/application';
 import { DomainError } from '@authz/domain';
+import type { Log } from '../log';
 import type { Replayer, ReplayRequest, ReplaySource } from './replayer';
 
 export interface ReplayJobView {
@@ -24,7 +25,6 @@ export interface ReplayJobView {
   error?: string;
 }
 
-type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 
 /** Finished jobs kept for GET /admin/replay/:id; the oldest go first. */
 const KEPT = 50;
@@ -65,18 +65,19 @@ export class ReplayJobs {
     };
     this.jobs.set(job.id, job);
     this.prune();
-    this.log('info', `replay ${job.id}: ${request.projection} from ${request.from} (${request.source}) started by ${context.actor}`);
+    const fields = { correlationId: context.correlationId };
+    this.log('info', `replay ${job.id}: ${request.projection} from ${request.from} (${request.source}) started by ${context.actor}`, fields);
     void this.replayer
       .run(request, context, ({ processed, total }) => Object.assign(job, { processed, total }))
       .then(
         (outcome) => {
           Object.assign(job, { state: 'done', applied: outcome.applied, processed: outcome.processed, total: Math.max(job.total, outcome.processed) });
           job.finishedAt = new Date().toISOString();
-          this.log('info', `replay ${job.id}: ${request.projection} done, ${outcome.processed} events read in ${outcome.durationMs} ms (${this.view(job).rate} events/s)`);
+          this.log('info', `replay ${job.id}: ${request.projection} done, ${outcome.processed} events read in ${outcome.durationMs} ms (${this.view(job).rate} events/s)`, fields);
         },
         (error: Error) => {
           Object.assign(job, { state: 'failed', error: error.message, finishedAt: new Date().toISOString() });
-          this.log('error', `replay ${job.id}: ${request.projection} failed: ${error.stack ?? error.message}`);
+          this.log('error', `replay ${job.id}: ${request.projection} failed: ${error.stack ?? error.message}`, fields);
         },
       );
     return this.view(job);

@@ -56,7 +56,8 @@ export interface PurgeStatus {
   totals: { runs: number; rows: number; batches: number; alreadyRunning: number; failures: number };
 }
 
-export type PurgeLog = (level: 'info' | 'warn' | 'error', message: string) => void;
+/** `correlationId`: of the request that started the run, if one did. */
+export type PurgeLog = (level: 'info' | 'warn' | 'error', message: string, fields?: { correlationId?: string }) => void;
 
 /** Another run holds the purge lock, on this node or another: answered with 409. */
 export class PurgeRunningError extends DomainError {
@@ -153,6 +154,7 @@ export class ExpiredTokenPurge {
   private async purge(request: PurgeRequest): Promise<PurgeSummary> {
     const { batchSize, pauseMs, graceSeconds } = this.settings;
     const maxRows = request.maxRows ?? this.settings.maxRows;
+    const fields = { correlationId: request.context?.correlationId };
     const progress: Progress = {
       trigger: request.trigger,
       startedAt: this.now(),
@@ -178,7 +180,7 @@ export class ExpiredTokenPurge {
         this.totals.rows += batch.deleted;
         after = batch.last ?? after;
         if (progress.batches % LOG_EVERY_BATCHES === 0) {
-          this.log('info', `purge progress ${JSON.stringify({ deleted: progress.deleted, batches: progress.batches, cutoff: progress.cutoff.toISOString() })}`);
+          this.log('info', `purge progress ${JSON.stringify({ deleted: progress.deleted, batches: progress.batches, cutoff: progress.cutoff.toISOString() })}`, fields);
         }
         if (batch.deleted < wanted) break;
       }
@@ -201,7 +203,7 @@ export class ExpiredTokenPurge {
       };
       if (summary.count > 0 || request.trigger === 'manual') summary.position = await this.record(summary, request.context);
       this.lastRun = summary;
-      this.log(failure ? 'warn' : 'info', `purge ${failure ? 'stopped by an error' : this.stopping ? 'stopped by shutdown' : 'done'} ${JSON.stringify(summary)}`);
+      this.log(failure ? 'warn' : 'info', `purge ${failure ? 'stopped by an error' : this.stopping ? 'stopped by shutdown' : 'done'} ${JSON.stringify(summary)}`, fields);
     } catch (error) {
       failure ??= error as Error;
     } finally {
@@ -209,7 +211,7 @@ export class ExpiredTokenPurge {
     }
     if (failure) {
       this.totals.failures++;
-      this.log('error', `purge failed after ${progress.deleted} rows: ${failure.message}`);
+      this.log('error', `purge failed after ${progress.deleted} rows: ${failure.message}`, fields);
       throw new OAuthError('temporarily_unavailable', `the purge stopped after ${progress.deleted} rows (the server log says why); the next run continues`);
     }
     return this.lastRun!;
