@@ -22,7 +22,7 @@
  *   BENCH_CPU_PROF=/tmp/prof       run both servers with --cpu-prof, profiles written there at exit
  *   BENCH_NODE_FLAGS=--perf-basic-prof  more node flags for both servers (e.g. for `perf record -a`)
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { constants, createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus } from 'node:os';
@@ -48,6 +48,13 @@ const SCENARIOS = ['client_credentials', 'refresh_token', 'refresh_token_rotatio
 type ScenarioName = (typeof SCENARIOS)[number];
 const SELECTED = (process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim()) ?? [...SCENARIOS]) as ScenarioName[];
 for (const name of SELECTED) if (!SCENARIOS.includes(name)) throw new Error(`BENCH_SCENARIOS: no scenario ${name} (${SCENARIOS.join(', ')})`);
+/** RSA signatures per response: authz signs a rotated refresh token too; oidc-provider's are opaque. */
+const SIGNATURES: Record<ScenarioName, { authz: number; oidc: number } | 0> = {
+  client_credentials: { authz: 1, oidc: 1 },
+  refresh_token: { authz: 1, oidc: 1 },
+  refresh_token_rotation: { authz: 2, oidc: 1 },
+  introspect: 0,
+};
 const REDIRECT = 'https://app.example/callback';
 const USER = 'alice';
 const USER_PASSWORD = 'alice-bench-password';
@@ -506,6 +513,28 @@ async function backgroundLoad(servers: Server[], database: string) {
   };
 }
 
+/**
+ * The reference: RSA-2048 PKCS#1 v1.5 signatures per second that this machine makes with
+ * node:crypto on the thread pool (as both servers sign), 32 in flight for 2 s, both servers idle.
+ * Every token response but introspection's needs one (two with rotation: the successor is
+ * signed too), so this bounds what any server here can answer, whatever else it does.
+ */
+async function rsaSignaturesPerSecond(): Promise<number> {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const data = randomBytes(700);
+  const key = { key: privateKey, padding: constants.RSA_PKCS1_PADDING };
+  const signOnce = () => new Promise<void>((done, fail) => sign('sha256', data, key, (error) => (error ? fail(error) : done())));
+  const stopAt = performance.now() + 2_000;
+  let count = 0;
+  await Promise.all(Array.from({ length: 32 }, async () => {
+    while (performance.now() < stopAt) {
+      await signOnce();
+      count++;
+    }
+  }));
+  return Math.round(count / 2);
+}
+
 async function main() {
   const name = `authz_oauthbench_${Date.now().toString(36)}`;
   const started = performance.now();
@@ -522,6 +551,8 @@ async function main() {
     log(`set up in ${round((performance.now() - started) / 1000)} s`);
     // What else the machine is doing (another build, test or bench) skews absolute figures.
     const background = await backgroundLoad([authz.server, oidc.server], name);
+    const rsaRate = await rsaSignaturesPerSecond();
+    log(`reference: ${rsaRate} RSA-2048 signatures/s on this machine's thread pool`);
 
     const authzService = basic(authz.service.clientId, authz.service.clientSecret);
     const oidcService = basic(SERVICE_CLIENT, oidc.secret);
@@ -660,6 +691,11 @@ async function main() {
           serverCpuPerRequest: round(authzResult.serverCpuMicrosPerRequest / oidcResult.serverCpuMicrosPerRequest, 2),
           serverPostgresKafkaCpuPerRequest: round(authzResult.serverPostgresKafkaCpuMicrosPerRequest / oidcResult.serverPostgresKafkaCpuMicrosPerRequest, 2),
         },
+        // Responses/s × RSA signatures per response, over the machine's raw signing rate.
+        shareOfRawRsaRate: SIGNATURES[scenarioName] === 0 ? null : {
+          authz: round((authzResult.requestsPerSecond * SIGNATURES[scenarioName].authz) / rsaRate, 2),
+          oidcProvider: round((oidcResult.requestsPerSecond * SIGNATURES[scenarioName].oidc) / rsaRate, 2),
+        },
       });
     }
 
@@ -669,6 +705,7 @@ async function main() {
         {
           benchmark: 'oauth endpoints: authz (cluster mode) beside node-oidc-provider, same machine, same run',
           machine: {
+            rsa2048SignaturesPerSecond: { value: rsaRate, what: 'node:crypto sign on the thread pool, 32 in flight, 2 s, both servers idle: the reference of shareOfRawRsaRate' },
             cores: cores.length,
             cpu: cores[0]?.model,
             node: process.version,
@@ -690,7 +727,7 @@ async function main() {
               refreshTokenRotation:
                 authz.parameters.refreshTokenRotation === undefined ? 'off (not a parameter yet)' : `${authz.parameters.refreshTokenRotation} (enterprise parameter refreshTokenRotation)`,
               introspection:
-                'validates the token locally (RSA verify, with a cache of verified signatures, then JWE decrypt); reads the event store for the calling client and for a revocation of the token on each request',
+                'validates the token locally (RSA verify, with a cache of verified signatures, then JWE decrypt); asks the event store on each request whether the token was revoked (concurrent requests share one query)',
             },
             oidcProvider: {
               version: `oidc-provider ${oidcVersion} (the newest release that supports Node 20: 9.x needs Node 22)`,
