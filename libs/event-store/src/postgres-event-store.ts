@@ -81,19 +81,19 @@ const APPEND_SETS = `
       FROM input WHERE set_no NOT IN (SELECT set_no FROM stale) ORDER BY n
     RETURNING ${EVENT_COLUMNS}),
   queued AS (INSERT INTO outbox (position) SELECT position FROM appended)
-  SELECT ${EVENT_COLUMNS} FROM appended`;
+  SELECT ${EVENT_COLUMNS} FROM appended ORDER BY position`;
 
 export class PostgresEventStore implements EventStore {
   private readonly appendedListeners: AppendedListener[] = [];
-  private readonly group: Batcher<AppendSet, EventRow[] | undefined>;
+  private readonly groupCommit: Batcher<AppendSet, EventRow[] | undefined>;
   private readonly eventChecks = new Batcher<EventCheck, boolean>(undefined, (checks) => this.hasEvents(checks), { maxInFlight: 2, maxBatch: 500 });
 
   constructor(
     private readonly db: Database,
     private readonly nodeId: string,
-    groupCommit: BatcherOptions = { maxInFlight: 2, maxBatch: 500 },
+    options: BatcherOptions = { maxInFlight: 2, maxBatch: 500 },
   ) {
-    this.group = new Batcher((set) => set.appends.map((a) => a.streamId), (batch) => this.appendBatch(batch), groupCommit);
+    this.groupCommit = new Batcher((set) => set.appends.map((a) => a.streamId), (batch) => this.appendBatch(batch), options);
   }
 
   /**
@@ -118,7 +118,7 @@ export class PostgresEventStore implements EventStore {
     if (streams.size !== appends.length) throw new TypeError('appendAll: a stream may be named once');
     const set: AppendSet = { appends: appends.filter((a) => a.events.length > 0), context, occurredAt: new Date().toISOString() };
     if (set.appends.length === 0) return appends.map(() => []);
-    const rows = await this.group.add(set);
+    const rows = await this.groupCommit.add(set);
     if (!rows) throw new ConcurrencyError(set.appends[0].streamId, set.appends[0].expectedVersion);
     const appended = rows.map(toEnvelope);
     this.tellAppended(appended);
@@ -149,12 +149,11 @@ export class PostgresEventStore implements EventStore {
     try {
       const rows = await this.db.prepared<EventRow>('authz_append_sets', APPEND_SETS, this.parameters(batch));
       this.db.committed();
-      const byStream = new Map<string, EventRow[]>();
-      for (const row of rows) byStream.set(row.stream_id, [...(byStream.get(row.stream_id) ?? []), row]);
-      return batch.map((set) => {
-        const inserted = set.appends.flatMap((a) => byStream.get(a.streamId) ?? []);
-        return inserted.length > 0 ? inserted.sort((a, b) => Number(a.position) - Number(b.position)) : undefined;
-      });
+      // A batch holds each stream once: a row's stream names its set. Rows come in position order.
+      const setOf = new Map(batch.flatMap((set, i) => set.appends.map((a) => [a.streamId, i] as const)));
+      const inserted: EventRow[][] = batch.map(() => []);
+      for (const row of rows) inserted[setOf.get(row.stream_id)!].push(row);
+      return inserted.map((setRows) => (setRows.length > 0 ? setRows : undefined));
     } catch (error) {
       if (!isStreamVersionConflict(error)) throw error;
       if (batch.length === 1) return [undefined];
@@ -181,7 +180,6 @@ export class PostgresEventStore implements EventStore {
   }
 
   private tellAppended(events: readonly EventEnvelope[]): void {
-    if (this.appendedListeners.length === 0) return;
     for (const listener of this.appendedListeners) {
       try {
         listener(events);
