@@ -35,7 +35,7 @@ export class PostgresRefreshGrantHistory implements RefreshGrantHistory {
 
   /**
    * The grant's first event and those after it that are not TokenRefreshed
-   * (RefreshGrant.STATELESS_EVENTS), the stream's version, and the revocation stream of the
+   * (it decides nothing: RefreshGrant.load), the stream's version, and the revocation stream of the
    * user the grant names. Concurrent refreshes share one query.
    */
   load(tid: string): Promise<GrantHistory> {

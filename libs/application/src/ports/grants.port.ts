@@ -4,7 +4,7 @@ import type { Transaction } from './event-store.port';
 /** What decides whether a refresh token works, read from the event store (never a projection). */
 export interface RefreshGrantHistory {
   /**
-   * In one read: the grant's events but those that decide nothing (RefreshGrant.STATELESS_EVENTS),
+   * In one read: the grant's events but its TokenRefreshed (they decide nothing: RefreshGrant.load),
    * its stream's version, and the admin revocations of its user.
    */
   load(tid: string): Promise<{ grant: EventEnvelope[]; version: number; revocations: EventEnvelope[] }>;

@@ -37,13 +37,11 @@ export class RefreshGrant extends AggregateRoot {
   private issuedPosition?: number;
   private revokedByAdmin = false;
 
-  /** TokenRefreshed changes nothing here: a refresh token refreshed a thousand times decides as one never used. */
-  static readonly STATELESS_EVENTS: readonly string[] = [TOKEN_REFRESHED];
-
   /**
    * The grant's own events, and the admin revocations of its user (stream
    * `revocation-<userId>`): one made after the family's first token was issued covers it.
-   * `version`: the stream's version, when the history leaves out STATELESS_EVENTS.
+   * TokenRefreshed changes nothing here (a token refreshed a thousand times decides as one never
+   * used): `version` is the stream's version when the history leaves those events out.
    */
   static load(history: readonly EventEnvelope[], revocations: readonly EventEnvelope<unknown>[] = [], version?: number): RefreshGrant {
     const grant = new RefreshGrant().loadFromHistory(history, version);
