@@ -101,7 +101,8 @@ export class OutboxRelay {
   private async embeddedLoop(): Promise<void> {
     while (this.running) {
       try {
-        await this.relay({ query: (sql, params) => this.db.query(sql, params), prepared: (_name, sql, params) => this.db.query(sql, params) });
+        // PGlite is one session: the database is the relay's session.
+        await this.relay(this.db);
       } catch (error) {
         this.log('error', `outbox relay: ${(error as Error).message}`);
         await this.sleep(this.standbyMs);

@@ -25,8 +25,8 @@ export function splitKey(secret: KeyObject): SplitKey {
   if (!key) {
     const raw = secret.export();
     if (raw.length !== KEY_BYTES) throw new TypeError(`A128CBC-HS256 needs a ${KEY_BYTES}-byte key`);
-    const blocks = createDecipheriv('aes-128-ecb', createSecretKey(raw.subarray(16)), null).setAutoPadding(false);
-    key = { mac: createSecretKey(raw.subarray(0, 16)), aes: createSecretKey(raw.subarray(16)), blocks };
+    const aes = createSecretKey(raw.subarray(16));
+    key = { mac: createSecretKey(raw.subarray(0, 16)), aes, blocks: createDecipheriv('aes-128-ecb', aes, null).setAutoPadding(false) };
     split.set(secret, key);
   }
   return key;
