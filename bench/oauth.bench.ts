@@ -727,7 +727,7 @@ async function main() {
               refreshTokenRotation:
                 authz.parameters.refreshTokenRotation === undefined ? 'off (not a parameter yet)' : `${authz.parameters.refreshTokenRotation} (enterprise parameter refreshTokenRotation)`,
               introspection:
-                'validates the token locally (RSA verify, with a cache of verified signatures, then JWE decrypt); asks the event store on each request whether the token was revoked (concurrent requests share one query)',
+                'validates the token locally (RSA verify and JWE decrypt; a token seen before is found in a cache of validated tokens, which still checks its keys, issuer and expiry); asks the event store on each request whether the token was revoked (concurrent requests share one query)',
             },
             oidcProvider: {
               version: `oidc-provider ${oidcVersion} (the newest release that supports Node 20: 9.x needs Node 22)`,

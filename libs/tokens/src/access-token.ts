@@ -5,7 +5,7 @@ import { signJws, verifyJws } from './jws';
 import type { KeyRing } from './key-ring';
 import { clusterOf, type EncryptionKey, type SigningKey } from './keys';
 import { HeaderMemo } from './memo';
-import { checkIssuerAndExpiry, nowSeconds, reject, type Rejection, type ValidationOptions, type ValidationResult } from './validation';
+import { MAX_TOKEN_LENGTH, checkIssuerAndExpiry, nowSeconds, reject, type Rejection, type ValidationOptions, type ValidationResult } from './validation';
 
 /** The keys a node mints with. The issuer is the cluster id both kids start with. */
 export interface MintingKeys {
@@ -102,6 +102,12 @@ function sealClaims(key: EncryptionKey, claims: AccessTokenClaims): string {
 /** Never throws: every failure, expected or not, is a result with a stable code. */
 export async function validateAccessToken(token: string, keyRing: KeyRing, options: ValidationOptions): Promise<ValidationResult<AccessTokenClaims>> {
   try {
+    const known = typeof token === 'string' && token.length <= MAX_TOKEN_LENGTH ? options.validated?.lookup(token, keyRing) : undefined;
+    if (known) {
+      const problem = checkIssuerAndExpiry(known, options);
+      if (problem?.code === 'expired') options.validated!.forget(token);
+      return problem ?? { valid: true, claims: known };
+    }
     const outer = await verifyJws(token, keyRing, options);
     if (!outer.valid) return outer;
     const { payload } = outer;
@@ -120,7 +126,8 @@ export async function validateAccessToken(token: string, keyRing: KeyRing, optio
     if (problem) return problem;
     if (!isAccessClaims(claims)) return reject('malformed', 'the token lacks a required claim');
     outer.remember(claims.exp);
-    return { valid: true, claims };
+    if (!options.validated) return { valid: true, claims };
+    return { valid: true, claims: options.validated.add(token, claims, outer, inner) };
   } catch {
     return reject('malformed', 'the token could not be read');
   }
@@ -143,7 +150,7 @@ function jweHeaderOf(encodedHeader: string): { valid: true; kid: string; aad: Aa
 }
 
 /** The inner layer: header pinned to dir + A128CBC-HS256 with a current kid, then the claims. */
-function openJwe(jwe: string, keyRing: KeyRing): { valid: true; claims: JsonObject } | Rejection {
+function openJwe(jwe: string, keyRing: KeyRing): { valid: true; claims: JsonObject; kid: string; key: EncryptionKey } | Rejection {
   try {
     const parts = jwe.split('.');
     if (parts.length !== 5) return reject('bad_encryption', 'the inner token is not a compact JWE');
@@ -156,7 +163,7 @@ function openJwe(jwe: string, keyRing: KeyRing): { valid: true; claims: JsonObje
     const plaintext = decrypt(key.secret, header.aad, decodeSigned(encodedIv), decodeSigned(encodedCiphertext), decodeSigned(encodedTag));
     if (!plaintext) return reject('bad_encryption', 'the inner token does not decrypt');
     const claims = parseJsonObject(plaintext);
-    return claims ? { valid: true, claims } : reject('bad_encryption', 'the inner token does not hold a JSON object');
+    return claims ? { valid: true, claims, kid: header.kid, key } : reject('bad_encryption', 'the inner token does not hold a JSON object');
   } catch {
     return reject('bad_encryption', 'the inner token could not be decrypted');
   }

@@ -25,6 +25,7 @@ export {
   type ValidationOptions,
   type ValidationResult,
 } from './validation';
+export { AccessTokenCache } from './access-token-cache';
 export { SignatureCache } from './signature-cache';
 export {
   mintAccessToken,

@@ -18,6 +18,8 @@ export async function signJws(payload: string, key: SigningKey): Promise<string>
 export interface VerifiedJws {
   valid: true;
   payload: JsonObject;
+  kid: string;
+  key: VerificationKey;
   /** To call once every other check passed: lets the signature cache keep the token. */
   remember(exp: number): void;
 }
@@ -72,5 +74,5 @@ export async function verifyJws(token: unknown, keyRing: KeyRing, options: Valid
   const payload = parseJsonObject(decodeSigned(encodedPayload));
   if (!payload) return reject('malformed', 'the token payload is not a JSON object');
   const remember = typeof cached === 'string' ? (exp: number) => options.cache?.add(cached, key, exp) : noop;
-  return { valid: true, payload, remember };
+  return { valid: true, payload, kid, key, remember };
 }

@@ -1,11 +1,12 @@
 import type { AccessTokenClaims, AccessTokens, MintedAccessToken, MintedRefreshToken, RefreshTokenCheck, TokenCheck } from '@authz/application';
 import { OAuthError } from '@authz/application';
 import type { KeyCache } from '@authz/read-models';
-import { SignatureCache, hashToken, mintAccessToken, mintRefreshToken, validateAccessToken, validateRefreshToken, type KeyRing } from '@authz/tokens';
+import { AccessTokenCache, SignatureCache, hashToken, mintAccessToken, mintRefreshToken, validateAccessToken, validateRefreshToken, type KeyRing } from '@authz/tokens';
 
 /** Access tokens under this node's current keys: any node validates what any other minted. */
 export class KeyCacheAccessTokens implements AccessTokens {
   private readonly verified = new SignatureCache(10_000);
+  private readonly validated = new AccessTokenCache(10_000);
   private readonly ring: KeyRing;
 
   constructor(private readonly keys: KeyCache) {
@@ -26,7 +27,7 @@ export class KeyCacheAccessTokens implements AccessTokens {
   async validate(token: string): Promise<TokenCheck> {
     const issuer = this.keys.clusterId;
     if (!issuer) return { valid: false, code: 'unknown_key', reason: 'this node holds no keys yet' };
-    return validateAccessToken(token, this.ring, { issuer, cache: this.verified });
+    return validateAccessToken(token, this.ring, { issuer, cache: this.verified, validated: this.validated });
   }
 
   async mintRefresh(clientId: string, expiresAt: Date, tid?: string): Promise<MintedRefreshToken> {

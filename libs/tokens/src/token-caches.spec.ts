@@ -1,4 +1,5 @@
 import {
+  AccessTokenCache,
   createKeyRing,
   generateEncryptionKey,
   generateSigningKey,
@@ -83,5 +84,67 @@ describe('SignatureCache', () => {
     expect((await validateRefreshToken(token, ring, { issuer: CLUSTER, now, cache })).valid).toBe(true);
     expect((await validateRefreshToken(token, ring, { issuer: CLUSTER, now, cache })).valid).toBe(true);
     expect(cache.size).toBe(1);
+  });
+});
+
+describe('AccessTokenCache', () => {
+  it('answers a token that passed every check with the same claims, frozen', async () => {
+    const validated = new AccessTokenCache();
+    const token = await mint();
+    const first = await validateAccessToken(token, ring, { issuer: CLUSTER, now, validated });
+    expect(first.valid).toBe(true);
+    expect(validated.size).toBe(1);
+    const again = await validateAccessToken(token, ring, { issuer: CLUSTER, now, validated });
+    expect(again).toEqual(first);
+    if (!again.valid) throw new Error('expected a valid token');
+    expect(Object.isFrozen(again.claims)).toBe(true);
+    expect(() => {
+      (again.claims as { scope: string }).scope = 'admin';
+    }).toThrow(TypeError);
+  });
+
+  it('keeps nothing that failed, whatever the check', async () => {
+    const validated = new AccessTokenCache();
+    const token = await mint();
+    await validateAccessToken(token, ring, { issuer: 'c2', now, validated });
+    await validateAccessToken(token, ring, { issuer: CLUSTER, now: later(3600), validated });
+    await validateAccessToken(token.slice(0, -2) + 'AA', ring, { issuer: CLUSTER, now, validated });
+    await validateAccessToken(`${token}x`, ring, { issuer: CLUSTER, now, validated });
+    expect(validated.size).toBe(0);
+  });
+
+  it('still checks issuer and expiry on a hit, and forgets an expired token', async () => {
+    const validated = new AccessTokenCache();
+    const token = await mint(60);
+    await validateAccessToken(token, ring, { issuer: CLUSTER, now, validated });
+    expect(await validateAccessToken(token, ring, { issuer: 'c2', now, validated })).toMatchObject({ valid: false, code: 'wrong_issuer' });
+    expect(await validateAccessToken(token, ring, { issuer: CLUSTER, now: later(89), validated })).toMatchObject({ valid: true });
+    expect(await validateAccessToken(token, ring, { issuer: CLUSTER, now: later(120), validated })).toMatchObject({ valid: false, code: 'expired' });
+    expect(validated.size).toBe(0);
+  });
+
+  it('vouches only while the ring holds the very key objects that verified and decrypted the token', async () => {
+    const validated = new AccessTokenCache();
+    const token = await mint();
+    await validateAccessToken(token, ring, { issuer: CLUSTER, now, validated });
+    // Same kid, other key: a hit here would accept a signature nobody checked against this key.
+    const impostor = createKeyRing([{ kid: signing.kid, publicKey: other.publicKey }], [encryption]);
+    expect(await validateAccessToken(token, impostor, { issuer: CLUSTER, now, validated })).toMatchObject({ code: 'bad_signature' });
+    expect(validated.size).toBe(0);
+    await validateAccessToken(token, ring, { issuer: CLUSTER, now, validated });
+    const newEncryption = createKeyRing([signing], [generateEncryptionKey(CLUSTER)]);
+    expect(await validateAccessToken(token, newEncryption, { issuer: CLUSTER, now, validated })).toMatchObject({ code: 'unknown_key' });
+    const regenerated = createKeyRing([other], [encryption]);
+    expect(await validateAccessToken(token, regenerated, { issuer: CLUSTER, now, validated })).toMatchObject({ code: 'unknown_key' });
+  });
+
+  it('holds at most maxEntries, dropping the oldest', async () => {
+    const validated = new AccessTokenCache(2);
+    const tokens = await Promise.all([mint(), mint(), mint()]);
+    for (const token of tokens) await validateAccessToken(token, ring, { issuer: CLUSTER, now, validated });
+    expect(validated.size).toBe(2);
+    expect(validated.lookup(tokens[0], ring)).toBeUndefined();
+    expect(validated.lookup(tokens[2], ring)).toMatchObject({ sub: 'a' });
+    expect(() => new AccessTokenCache(0)).toThrow('positive');
   });
 });
