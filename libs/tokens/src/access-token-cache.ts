@@ -1,9 +1,8 @@
-import type { AccessTokenClaims } from './access-token';
 import type { KeyRing } from './key-ring';
 import type { EncryptionKey, VerificationKey } from './keys';
 
-interface Entry {
-  readonly claims: Readonly<AccessTokenClaims>;
+interface Entry<Claims> {
+  readonly claims: Readonly<Claims>;
   readonly signingKid: string;
   readonly signing: VerificationKey;
   readonly encryptionKid: string;
@@ -22,8 +21,8 @@ interface Entry {
  * - the claims it hands out are frozen: a caller cannot change what the next one reads.
  * Bounded: past `maxEntries`, the oldest entry goes.
  */
-export class AccessTokenCache {
-  private readonly entries = new Map<string, Entry>();
+export class AccessTokenCache<Claims extends object> {
+  private readonly entries = new Map<string, Entry<Claims>>();
 
   constructor(readonly maxEntries = 10_000) {
     if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new TypeError('maxEntries must be a positive integer');
@@ -34,7 +33,7 @@ export class AccessTokenCache {
   }
 
   /** The token's claims while its keys are still the ring's; the caller checks issuer and expiry. */
-  lookup(token: string, keyRing: KeyRing): Readonly<AccessTokenClaims> | undefined {
+  lookup(token: string, keyRing: KeyRing): Readonly<Claims> | undefined {
     const entry = this.entries.get(token);
     if (!entry) return undefined;
     if (keyRing.verificationKey(entry.signingKid) === entry.signing && keyRing.encryptionKey(entry.encryptionKid) === entry.encryption) return entry.claims;
@@ -42,7 +41,7 @@ export class AccessTokenCache {
     return undefined;
   }
 
-  add(token: string, claims: AccessTokenClaims, signing: { kid: string; key: VerificationKey }, encryption: { kid: string; key: EncryptionKey }): Readonly<AccessTokenClaims> {
+  add(token: string, claims: Claims, signing: { kid: string; key: VerificationKey }, encryption: { kid: string; key: EncryptionKey }): Readonly<Claims> {
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     const frozen = Object.freeze(claims);
     this.entries.set(token, { claims: frozen, signingKid: signing.kid, signing: signing.key, encryptionKid: encryption.kid, encryption: encryption.key });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { aadOf, decrypt, encrypt, type Aad } from './a128cbc-hs256';
+import type { AccessTokenCache } from './access-token-cache';
 import { decodeSigned, hasExactKeys, parseJsonObject, type JsonObject } from './compact';
 import { signJws, verifyJws } from './jws';
 import type { KeyRing } from './key-ring';
@@ -99,8 +100,13 @@ function sealClaims(key: EncryptionKey, claims: AccessTokenClaims): string {
   return `${header.encoded}..${b64url(iv)}.${b64url(ciphertext)}.${b64url(tag)}`;
 }
 
+export interface AccessTokenValidationOptions extends ValidationOptions {
+  /** Optional cache of access tokens that passed every check (see AccessTokenCache); off unless given. */
+  validated?: AccessTokenCache<AccessTokenClaims>;
+}
+
 /** Never throws: every failure, expected or not, is a result with a stable code. */
-export async function validateAccessToken(token: string, keyRing: KeyRing, options: ValidationOptions): Promise<ValidationResult<AccessTokenClaims>> {
+export async function validateAccessToken(token: string, keyRing: KeyRing, options: AccessTokenValidationOptions): Promise<ValidationResult<AccessTokenClaims>> {
   try {
     const known = typeof token === 'string' && token.length <= MAX_TOKEN_LENGTH ? options.validated?.lookup(token, keyRing) : undefined;
     if (known) {

@@ -30,6 +30,7 @@ export { SignatureCache } from './signature-cache';
 export {
   mintAccessToken,
   validateAccessToken,
+  type AccessTokenValidationOptions,
   type AccessTokenClaims,
   type AccessTokenInput,
   type MintedAccessToken,

@@ -8,6 +8,7 @@ import {
   SignatureCache,
   validateAccessToken,
   validateRefreshToken,
+  type AccessTokenClaims,
   type EncryptionKey,
   type KeyRing,
   type SigningKey,
@@ -89,7 +90,7 @@ describe('SignatureCache', () => {
 
 describe('AccessTokenCache', () => {
   it('answers a token that passed every check with the same claims, frozen', async () => {
-    const validated = new AccessTokenCache();
+    const validated = new AccessTokenCache<AccessTokenClaims>();
     const token = await mint();
     const first = await validateAccessToken(token, ring, { issuer: CLUSTER, now, validated });
     expect(first.valid).toBe(true);
@@ -104,7 +105,7 @@ describe('AccessTokenCache', () => {
   });
 
   it('keeps nothing that failed, whatever the check', async () => {
-    const validated = new AccessTokenCache();
+    const validated = new AccessTokenCache<AccessTokenClaims>();
     const token = await mint();
     await validateAccessToken(token, ring, { issuer: 'c2', now, validated });
     await validateAccessToken(token, ring, { issuer: CLUSTER, now: later(3600), validated });
@@ -114,7 +115,7 @@ describe('AccessTokenCache', () => {
   });
 
   it('still checks issuer and expiry on a hit, and forgets an expired token', async () => {
-    const validated = new AccessTokenCache();
+    const validated = new AccessTokenCache<AccessTokenClaims>();
     const token = await mint(60);
     await validateAccessToken(token, ring, { issuer: CLUSTER, now, validated });
     expect(await validateAccessToken(token, ring, { issuer: 'c2', now, validated })).toMatchObject({ valid: false, code: 'wrong_issuer' });
@@ -124,7 +125,7 @@ describe('AccessTokenCache', () => {
   });
 
   it('vouches only while the ring holds the very key objects that verified and decrypted the token', async () => {
-    const validated = new AccessTokenCache();
+    const validated = new AccessTokenCache<AccessTokenClaims>();
     const token = await mint();
     await validateAccessToken(token, ring, { issuer: CLUSTER, now, validated });
     // Same kid, other key: a hit here would accept a signature nobody checked against this key.
@@ -139,12 +140,12 @@ describe('AccessTokenCache', () => {
   });
 
   it('holds at most maxEntries, dropping the oldest', async () => {
-    const validated = new AccessTokenCache(2);
+    const validated = new AccessTokenCache<AccessTokenClaims>(2);
     const tokens = await Promise.all([mint(), mint(), mint()]);
     for (const token of tokens) await validateAccessToken(token, ring, { issuer: CLUSTER, now, validated });
     expect(validated.size).toBe(2);
     expect(validated.lookup(tokens[0], ring)).toBeUndefined();
     expect(validated.lookup(tokens[2], ring)).toMatchObject({ sub: 'a' });
-    expect(() => new AccessTokenCache(0)).toThrow('positive');
+    expect(() => new AccessTokenCache<AccessTokenClaims>(0)).toThrow('positive');
   });
 });

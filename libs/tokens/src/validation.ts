@@ -1,4 +1,3 @@
-import type { AccessTokenCache } from './access-token-cache';
 import type { SignatureCache } from './signature-cache';
 
 /** Stable reasons a token is refused: callers and tests match on them, and map them to `invalid_token`. */
@@ -24,8 +23,6 @@ export interface ValidationOptions {
   now?: Date;
   /** Optional cache of verified signatures (see SignatureCache); off unless given. */
   cache?: SignatureCache;
-  /** Optional cache of access tokens that passed every check (see AccessTokenCache); off unless given. */
-  validated?: AccessTokenCache;
   /**
    * Verify the RSA signature on the calling thread rather than on the libuv thread pool. It
    * saves the hand-off (about a fifth of the CPU per token) but holds the event loop ~25 µs:

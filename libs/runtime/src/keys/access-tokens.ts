@@ -1,12 +1,12 @@
 import type { AccessTokenClaims, AccessTokens, MintedAccessToken, MintedRefreshToken, RefreshTokenCheck, TokenCheck } from '@authz/application';
 import { OAuthError } from '@authz/application';
 import type { KeyCache } from '@authz/read-models';
-import { AccessTokenCache, SignatureCache, hashToken, mintAccessToken, mintRefreshToken, validateAccessToken, validateRefreshToken, type KeyRing } from '@authz/tokens';
+import { AccessTokenCache, SignatureCache, hashToken, mintAccessToken, mintRefreshToken, validateAccessToken, validateRefreshToken, type AccessTokenClaims as TokenClaims, type KeyRing } from '@authz/tokens';
 
 /** Access tokens under this node's current keys: any node validates what any other minted. */
 export class KeyCacheAccessTokens implements AccessTokens {
   private readonly verified = new SignatureCache(10_000);
-  private readonly validated = new AccessTokenCache(10_000);
+  private readonly validated = new AccessTokenCache<TokenClaims>(10_000);
   private readonly ring: KeyRing;
 
   constructor(private readonly keys: KeyCache) {
