@@ -77,6 +77,23 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
     ]);
     expect(rows).toHaveLength(2);
   });
+
+  it('plans the hot path statements once, by their indexes even while the tables are a few pages', async () => {
+    for (let n = 1; n <= 20; n++) await env.store.append(`grant-plan-${n}`, 0, [event(n, 'TokenIssued')], context);
+    await env.db.withSession(async (session) => {
+      expect(await session.query("SELECT current_setting('plan_cache_mode') AS plans, current_setting('enable_seqscan') AS seqscan")).toEqual([
+        { plans: 'force_generic_plan', seqscan: 'off' },
+      ]);
+      await session.prepared('test_by_position', 'SELECT stream_id FROM events WHERE position = ANY($1::bigint[])', [[1, 2]]);
+      await session.prepared('test_by_stream', 'SELECT position FROM events WHERE stream_id = ANY($1::text[]) AND type = $2', [['grant-plan-1'], 'TokenIssued']);
+      const plan = async (statement: string) => (await session.query<Record<string, string>>(`EXPLAIN EXECUTE ${statement}`)).map((row) => row['QUERY PLAN']).join('\n');
+      const byPosition = await plan(`test_by_position('{1,2}')`);
+      const byStream = await plan(`test_by_stream('{grant-plan-1}', 'TokenIssued')`);
+      expect(byPosition).toContain('events_pkey');
+      expect(byStream).toContain('events_stream_version_unique');
+      expect(`${byPosition}\n${byStream}`).not.toContain('Seq Scan');
+    });
+  });
 });
 
 describe('PostgresEventStore group commit (real PostgreSQL)', () => {
@@ -220,27 +237,3 @@ describe('PostgresEventStore group commit (real PostgreSQL)', () => {
   });
 });
 
-describe('the hot path sessions (real PostgreSQL)', () => {
-  let env: Awaited<ReturnType<typeof realStore>>;
-  beforeAll(async () => {
-    env = await realStore('node-plans');
-  });
-  afterAll(async () => env?.close());
-
-  it('plan each named statement once, by its indexes even while the tables are a few pages', async () => {
-    for (let n = 1; n <= 20; n++) await env.store.append(`grant-plan-${n}`, 0, [event(n, 'TokenIssued')], context);
-    await env.db.withSession(async (session) => {
-      expect(await session.query("SELECT current_setting('plan_cache_mode') AS plans, current_setting('enable_seqscan') AS seqscan")).toEqual([
-        { plans: 'force_generic_plan', seqscan: 'off' },
-      ]);
-      await session.prepared('test_by_position', 'SELECT stream_id FROM events WHERE position = ANY($1::bigint[])', [[1, 2]]);
-      await session.prepared('test_by_stream', 'SELECT position FROM events WHERE stream_id = ANY($1::text[]) AND type = $2', [['grant-plan-1'], 'TokenIssued']);
-      const plan = async (statement: string) => (await session.query<Record<string, string>>(`EXPLAIN EXECUTE ${statement}`)).map((row) => row['QUERY PLAN']).join('\n');
-      const byPosition = await plan(`test_by_position('{1,2}')`);
-      const byStream = await plan(`test_by_stream('{grant-plan-1}', 'TokenIssued')`);
-      expect(byPosition).toContain('events_pkey');
-      expect(byStream).toContain('events_stream_version_unique');
-      expect(`${byPosition}\n${byStream}`).not.toContain('Seq Scan');
-    });
-  });
-});

@@ -5,6 +5,9 @@ export interface BatcherOptions {
   maxBatch: number;
 }
 
+/** Reads and appends of the hot path: two statements in flight, each for up to 500 requests. */
+export const HOT_PATH_BATCHING: BatcherOptions = { maxInFlight: 2, maxBatch: 500 };
+
 interface Waiting<A, R> {
   item: A;
   resolve: (result: R) => void;

@@ -25,7 +25,6 @@ export async function outboxBacklog(db: Database): Promise<number> {
 }
 const MAX_BACKOFF_MS = 5_000;
 
-
 /**
  * Deletes what was published ($1), and reads the next batch: the oldest rows left, looked up
  * by position (a join let the planner walk the events from the first whenever the outbox's

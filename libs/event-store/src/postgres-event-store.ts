@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { upcast, type DomainEvent, type EventEnvelope } from '@authz/contracts';
 import { ConcurrencyError, type EventStore, type RequestContext, type StreamAppend, type Transaction } from '@authz/application';
 import { managerOf, type Database } from './database';
-import { Batcher, type BatcherOptions } from './batcher';
+import { Batcher, HOT_PATH_BATCHING, type BatcherOptions } from './batcher';
 
 /** The columns of an event row, in the order EventRow names them. */
 export const EVENT_COLUMNS = `position, event_id, stream_id, stream_version, type, schema_version, occurred_at,
@@ -86,12 +86,12 @@ const APPEND_SETS = `
 export class PostgresEventStore implements EventStore {
   private readonly appendedListeners: AppendedListener[] = [];
   private readonly groupCommit: Batcher<AppendSet, EventRow[] | undefined>;
-  private readonly eventChecks = new Batcher<EventCheck, boolean>(undefined, (checks) => this.hasEvents(checks), { maxInFlight: 2, maxBatch: 500 });
+  private readonly eventChecks = new Batcher<EventCheck, boolean>(undefined, (checks) => this.hasEvents(checks), HOT_PATH_BATCHING);
 
   constructor(
     private readonly db: Database,
     private readonly nodeId: string,
-    options: BatcherOptions = { maxInFlight: 2, maxBatch: 500 },
+    options: BatcherOptions = HOT_PATH_BATCHING,
   ) {
     this.groupCommit = new Batcher((set) => set.appends.map((a) => a.streamId), (batch) => this.appendBatch(batch), options);
   }

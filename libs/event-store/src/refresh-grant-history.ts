@@ -8,18 +8,20 @@ import {
   type EventEnvelope,
 } from '@authz/contracts';
 import type { RefreshGrantHistory, Transaction } from '@authz/application';
-import { Batcher } from './batcher';
+import { Batcher, HOT_PATH_BATCHING } from './batcher';
 import { managerOf, type Database } from './database';
 import { EVENT_COLUMNS, toEnvelope, type EventRow } from './postgres-event-store';
 
 // The partial index events_refresh_grants_by_user is used only when a query repeats its predicate.
 const REFRESH_GRANT = `i.type = '${TOKEN_ISSUED}' AND i.data->'refreshToken' IS NOT NULL`;
 
-/**
- * The event-store queries behind refresh grants and admin revocation. They read v1 payloads
- * in SQL: a new TokenIssued schema must keep these fields or change these queries.
- */
 type GrantHistory = Awaited<ReturnType<RefreshGrantHistory['load']>>;
+
+function listOf<T>(lists: Map<string, T[]>, key: string): T[] {
+  let list = lists.get(key);
+  if (!list) lists.set(key, (list = []));
+  return list;
+}
 
 interface RevocationCheck {
   userId: string;
@@ -27,9 +29,13 @@ interface RevocationCheck {
   issuedAt: Date;
 }
 
+/**
+ * The event-store queries behind refresh grants and admin revocation. They read v1 payloads
+ * in SQL: a new TokenIssued schema must keep these fields or change these queries.
+ */
 export class PostgresRefreshGrantHistory implements RefreshGrantHistory {
-  private readonly loads = new Batcher<string, GrantHistory>(undefined, (streams) => this.loadAll(streams), { maxInFlight: 2, maxBatch: 500 });
-  private readonly revocationChecks = new Batcher<RevocationCheck, boolean>(undefined, (checks) => this.revokedSinceAll(checks), { maxInFlight: 2, maxBatch: 500 });
+  private readonly loads = new Batcher<string, GrantHistory>(undefined, (streams) => this.loadAll(streams), HOT_PATH_BATCHING);
+  private readonly revocationChecks = new Batcher<RevocationCheck, boolean>(undefined, (checks) => this.revokedSinceAll(checks), HOT_PATH_BATCHING);
 
   constructor(private readonly db: Database) {}
 
@@ -68,8 +74,8 @@ export class PostgresRefreshGrantHistory implements RefreshGrantHistory {
     const heads = new Map<string, number>();
     for (const row of rows) {
       if (row.kind === 'head') heads.set(row.stream_id, row.head ?? 0);
-      else if (row.kind === 'revocation') revocations.set(row.stream_id, [...(revocations.get(row.stream_id) ?? []), toEnvelope(row)]);
-      else grants.set(row.stream_id, [...(grants.get(row.stream_id) ?? []), row]);
+      else if (row.kind === 'revocation') listOf(revocations, row.stream_id).push(toEnvelope(row));
+      else listOf(grants, row.stream_id).push(row);
     }
     return streams.map((stream) => {
       const grant = (grants.get(stream) ?? []).sort((a, b) => a.stream_version - b.stream_version).map(toEnvelope);
