@@ -1,7 +1,9 @@
 import { ChangeParametersCommand, ChangeParametersHandler } from '@authz/application';
 import { OutboxRelay } from '@authz/event-store';
 import { KafkaTransport } from '@authz/messaging';
-import { ParametersProjection, PostgresParametersReadModel, ProjectionRunner } from '@authz/read-models';
+import { ParametersProjection, PostgresParametersReadModel, ProjectionRunner, type Projection } from '@authz/read-models';
+import type { EventEnvelope } from '@authz/contracts';
+import { Kafka } from 'kafkajs';
 import { KAFKA_BROKERS, kafka, uniqueName, waitFor } from '../support/infra';
 import { probe } from '../support/kafka-probe';
 import { context, event, realStore } from '../support/runtime';
@@ -135,6 +137,52 @@ describe('outbox relay → Kafka → projections (real PostgreSQL and Kafka)', (
       expect(applied).toBe(live.history.length);
       expect(await readModel().current()).toEqual(live.current);
       expect(await readModel().history(500)).toEqual(live.history);
+    });
+  });
+
+  describe('with several projections in one consumer group', () => {
+    let runner: ProjectionRunner;
+    /** Fails its first two deliveries, as a projection whose database is briefly away would. */
+    const flaky = new (class implements Projection {
+      readonly name = 'flaky';
+      readonly categories = ['parameters'] as const;
+      failuresLeft = 2;
+      attempts = 0;
+      readonly applied: number[] = [];
+      async apply(_manager: unknown, event: EventEnvelope): Promise<void> {
+        this.attempts++;
+        if (this.failuresLeft-- > 0) throw new Error('flaky is down');
+        this.applied.push(event.position);
+      }
+      async clear(): Promise<void> {}
+    })();
+    const readModel = () => new PostgresParametersReadModel(env.db);
+    const groupPrefix = `${prefix}.shared`;
+
+    beforeAll(async () => {
+      runner = new ProjectionRunner(env.db, env.store, transport, [new ParametersProjection(), flaky], groupPrefix);
+      await runner.start({ catchUpFromStore: false });
+    });
+    afterAll(async () => runner?.stop());
+
+    it('fetches once for all of them, retries a delivery one of them failed, and the others skip what they applied', async () => {
+      const admin = new Kafka({ clientId: 'it-admin', brokers: KAFKA_BROKERS.split(',') }).admin();
+      await admin.connect();
+      try {
+        const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${groupPrefix}.`));
+        expect(groups).toEqual([`${groupPrefix}.projections`]);
+      } finally {
+        await admin.disconnect();
+      }
+      // This runner shares the read models of the one above: both apply the parameters' events once between them.
+      const result = await new ChangeParametersHandler(env.store).execute(new ChangeParametersCommand({ accessTokenExpiryMinutes: 33 }, context));
+      await waitFor(() => flaky.applied.includes(result.position!), 30_000, 'the flaky projection to apply the change');
+      expect(flaky.attempts - flaky.applied.length).toBe(2);
+      expect(flaky.applied.filter((p) => p === result.position)).toHaveLength(1);
+      expect((await readModel().current()).values.accessTokenExpiryMinutes).toBe(33);
+      expect((await readModel().history(500)).filter((c) => c.position === result.position)).toHaveLength(1);
+      const status = await runner.status();
+      for (const s of status) expect(s.position).toBeGreaterThanOrEqual(result.position!);
     });
   });
 });

@@ -118,19 +118,25 @@ export class ProjectionRunner {
   ) {}
 
   /**
-   * Subscribes every projection to the transport. `catchUpFromStore` first replays from the
-   * store what the projection has not seen: for a transport that keeps nothing (in-process).
+   * Subscribes the node's projections to the transport as ONE consumer group: each event is
+   * fetched and decoded once and handed to every projection that reads it, each applying its
+   * share in its own transaction. A delivery that failed in one projection is delivered again
+   * whole; the others skip what they applied. `catchUpFromStore` first replays from the store
+   * what each projection has not seen: for a transport that keeps nothing (in-process).
    */
   async start(options: { catchUpFromStore: boolean }): Promise<void> {
-    for (const projection of this.projections) {
-      if (options.catchUpFromStore) await this.catchUp(projection);
-      this.subscriptions.push(
-        await this.transport.subscribe(
-          { group: `${this.groupPrefix}.projection.${projection.name}`, categories: projection.categories, fromBeginning: true },
-          (events) => this.handleBatch(projection, events).then(() => undefined),
-        ),
-      );
-    }
+    if (options.catchUpFromStore) for (const projection of this.projections) await this.catchUp(projection);
+    const categories = [...new Set(this.projections.flatMap((p) => p.categories))];
+    this.subscriptions.push(
+      await this.transport.subscribe({ group: `${this.groupPrefix}.projections`, categories, fromBeginning: true }, (events) => this.handleDelivery(events)),
+    );
+  }
+
+  /** Every projection's share of a delivery; fails, once all are done, if any failed. */
+  private async handleDelivery(events: readonly EventEnvelope[]): Promise<void> {
+    const outcomes = await Promise.allSettled(this.projections.map((projection) => this.handleBatch(projection, events.filter((e) => reads(projection, e)))));
+    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   async stop(): Promise<void> {
