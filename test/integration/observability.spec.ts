@@ -70,7 +70,7 @@ describe('observability hooks of the event store and the projections (real Postg
     expect(await projectionLag(env.db, [projection])).toEqual([{ projection: 'client-log', events: 0, seconds: 0 }]);
   });
 
-  it('marks a projection whose replay lock is held (by any session) as replaying, and no other', async () => {
+  it('marks the projections as replaying while the replay lock of one of them is held (by any session): they share their deliveries', async () => {
     const projection = new ClientLog();
     const other: Projection = { name: 'other-log', categories: ['client'], apply: async () => undefined, clear: async () => undefined };
     const replayer = await env.db.dataSource.createQueryRunner();
@@ -78,9 +78,10 @@ describe('observability hooks of the event store and the projections (real Postg
     try {
       await replayer.query('SELECT pg_advisory_lock($1)', [lockKey('client-log')]);
       const lags = await projectionLag(env.db, [projection, other]);
-      expect(lags.map((l) => [l.projection, l.replaying ?? false])).toEqual([['client-log', true], ['other-log', false]]);
+      expect(lags.map((l) => [l.projection, l.replaying ?? false])).toEqual([['client-log', true], ['other-log', true]]);
+      expect((await projectionLag(env.db, [other]))[0].replaying).toBeUndefined();
       await replayer.query('SELECT pg_advisory_unlock($1)', [lockKey('client-log')]);
-      expect((await projectionLag(env.db, [projection]))[0].replaying).toBeUndefined();
+      expect((await projectionLag(env.db, [projection, other])).map((l) => l.replaying)).toEqual([undefined, undefined]);
     } finally {
       await replayer.release();
     }

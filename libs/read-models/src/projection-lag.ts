@@ -8,7 +8,10 @@ export interface ProjectionLag {
   events: number;
   /** Age of the oldest of them (0 when there is none). */
   seconds: number;
-  /** A replay holds the projection's lock (on any node): the lag is an operator's doing. */
+  /**
+   * A replay holds the lock (on any node) of this projection or of another one of the list,
+   * whose live deliveries this one shares (one consumer group): the lag is an operator's doing.
+   */
   replaying?: boolean;
 }
 
@@ -27,12 +30,13 @@ export async function projectionLag(db: Database, projections: readonly Projecti
     'SELECT projection, position FROM projection_checkpoints WHERE projection = ANY($1::text[])',
     [projections.map((p) => p.name)],
   );
-  const held = await db.query<{ key: string }>(
+  const locks = await db.query<{ key: string }>(
     `SELECT objid AS key FROM pg_locks
       WHERE locktype = 'advisory' AND mode = 'ExclusiveLock' AND granted AND classid = 0 AND objsubid = 1
         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
   );
-  const replaying = new Set(held.map((h) => Number(h.key)));
+  const held = new Set(locks.map((l) => Number(l.key)));
+  const replaying = projections.some((p) => held.has(lockKey(p.name)));
   return Promise.all(
     projections.map(async (p) => {
       const checkpoint = checkpoints.find((c) => c.projection === p.name)?.position ?? '0';
@@ -42,7 +46,7 @@ export async function projectionLag(db: Database, projections: readonly Projecti
         [p.categories, checkpoint],
       );
       const lag: ProjectionLag = { projection: p.name, events: Number(row.events), seconds: Math.max(0, row.seconds ?? 0) };
-      return replaying.has(lockKey(p.name)) ? { ...lag, replaying: true } : lag;
+      return replaying ? { ...lag, replaying: true } : lag;
     }),
   );
 }

@@ -108,6 +108,10 @@ export class ProjectionRunner {
   private readonly subscriptions: Subscription[] = [];
   private readonly appliedListeners: ((projection: string) => void)[] = [];
   private readonly writers = new Map<string, Batcher<readonly EventEnvelope[], number>>();
+  private readonly deliveries = new Batcher<readonly EventEnvelope[], void>(undefined, (batches) => this.applyDeliveries(batches), {
+    maxInFlight: 1,
+    maxBatch: MERGED_DELIVERIES,
+  });
 
   constructor(
     private readonly db: Database,
@@ -119,24 +123,18 @@ export class ProjectionRunner {
 
   /**
    * Subscribes the node's projections to the transport as ONE consumer group: each event is
-   * fetched and decoded once and handed to every projection that reads it, each applying its
-   * share in its own transaction. A delivery that failed in one projection is delivered again
-   * whole; the others skip what they applied. `catchUpFromStore` first replays from the store
-   * what each projection has not seen: for a transport that keeps nothing (in-process).
+   * fetched and decoded once, and each delivery is applied to every projection that reads it in
+   * one transaction (one commit, one WAL flush for all). A delivery that fails in one
+   * projection fails whole and is delivered again. `catchUpFromStore` first replays from the
+   * store what each projection has not seen: for a transport that keeps nothing (in-process).
    */
   async start(options: { catchUpFromStore: boolean }): Promise<void> {
     if (options.catchUpFromStore) for (const projection of this.projections) await this.catchUp(projection);
     const categories = [...new Set(this.projections.flatMap((p) => p.categories))];
+    if (categories.length === 0) return;
     this.subscriptions.push(
-      await this.transport.subscribe({ group: `${this.groupPrefix}.projections`, categories, fromBeginning: true }, (events) => this.handleDelivery(events)),
+      await this.transport.subscribe({ group: `${this.groupPrefix}.projections`, categories, fromBeginning: true }, (events) => this.deliveries.add(events)),
     );
-  }
-
-  /** Every projection's share of a delivery; fails, once all are done, if any failed. */
-  private async handleDelivery(events: readonly EventEnvelope[]): Promise<void> {
-    const outcomes = await Promise.allSettled(this.projections.map((projection) => this.handleBatch(projection, events.filter((e) => reads(projection, e)))));
-    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-    if (failed) throw failed.reason;
   }
 
   async stop(): Promise<void> {
@@ -178,12 +176,29 @@ export class ProjectionRunner {
   /** One transaction for several deliveries; answers how many events of each were new. */
   private async applyTogether(projection: Projection, batches: (readonly EventEnvelope[])[]): Promise<number[]> {
     const fresh = await this.db.transaction(async (manager) => {
-      await this.waitForReplay(manager, projection);
+      await this.waitForReplay(manager, [projection]);
       return this.applyEvents(manager, projection, batches.flat(), (wanted) => this.claim(manager, projection, wanted));
     });
     // An event in several of the deliveries counts for the first.
     const unclaimed = new Set(fresh);
     return batches.map((batch) => batch.filter((event) => unclaimed.delete(event)).length);
+  }
+
+  /** Several deliveries (partitions are delivered side by side) in one transaction, every projection's share of them. */
+  private async applyDeliveries(batches: (readonly EventEnvelope[])[]): Promise<void[]> {
+    const events = batches.flat();
+    const changed = await this.db.transaction(async (manager) => {
+      await this.waitForReplay(manager, this.projections);
+      const changed: string[] = [];
+      for (const projection of this.projections) {
+        const share = events.filter((e) => reads(projection, e));
+        const applied = await this.applyEvents(manager, projection, share, (wanted) => this.claim(manager, projection, wanted));
+        if (applied.length > 0) changed.push(projection.name);
+      }
+      return changed;
+    });
+    for (const name of changed) for (const listener of this.appliedListeners) listener(name);
+    return batches.map(() => undefined);
   }
 
   /** Rebuilds one read model from position 0 of the event store. */
@@ -194,7 +209,8 @@ export class ProjectionRunner {
   /**
    * Replays events into these read models in ONE transaction that holds their locks
    * exclusively: readers see the old models until the commit swaps in the new ones, and live
-   * batches of these projections wait (then skip what the replay applied). Each event is read
+   * deliveries wait (those of every projection: they are applied together), then skip what
+   * the replay applied. Each event is read
    * once and given to every projection of its category.
    */
   async replay(projections: readonly Projection[], options: ReplayOptions): Promise<ReplayResult> {
@@ -257,11 +273,16 @@ export class ProjectionRunner {
    * a while they fail, and the transport retries them, which keeps a Kafka consumer's group
    * membership alive (it heartbeats between attempts) through a replay of many minutes.
    */
-  private async waitForReplay(manager: EntityManager, projection: Projection): Promise<void> {
+  private async waitForReplay(manager: EntityManager, projections: readonly Projection[]): Promise<void> {
+    const keys = projections.map((p) => lockKey(p.name));
     for (const deadline = Date.now() + BUSY_WAIT_MS; ; ) {
-      const [{ locked }] = await manager.query('SELECT pg_try_advisory_xact_lock_shared($1) AS locked', [lockKey(projection.name)]);
-      if (locked) return;
-      if (Date.now() > deadline) throw new Error(`projection ${projection.name} is being replayed; its live events wait`);
+      const rows: { locked: boolean }[] = await manager.query(
+        'SELECT pg_try_advisory_xact_lock_shared(key) AS locked FROM unnest($1::int[]) WITH ORDINALITY AS k (key, n) ORDER BY n',
+        [keys],
+      );
+      const busy = projections.filter((_, i) => !rows[i].locked);
+      if (busy.length === 0) return;
+      if (Date.now() > deadline) throw new Error(`projection ${busy.map((p) => p.name).join(', ')} is being replayed; its live events wait`);
       await new Promise((resolve) => setTimeout(resolve, BUSY_POLL_MS));
     }
   }
