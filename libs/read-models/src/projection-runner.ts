@@ -160,7 +160,7 @@ export class ProjectionRunner {
   async handleBatch(projection: Projection, events: readonly EventEnvelope[]): Promise<number> {
     if (events.length === 0) return 0;
     const applied = await this.writerFor(projection).add(events);
-    if (applied > 0) for (const listener of this.appliedListeners) listener(projection.name);
+    if (applied > 0) this.notifyApplied(projection);
     return applied;
   }
 
@@ -175,10 +175,7 @@ export class ProjectionRunner {
 
   /** One transaction for several deliveries; answers how many events of each were new. */
   private async applyTogether(projection: Projection, batches: (readonly EventEnvelope[])[]): Promise<number[]> {
-    const fresh = await this.db.transaction(async (manager) => {
-      await this.waitForReplay(manager, [projection]);
-      return this.applyEvents(manager, projection, batches.flat(), (wanted) => this.claim(manager, projection, wanted));
-    });
+    const [fresh] = await this.applyShares([[projection, batches.flat()]]);
     // An event in several of the deliveries counts for the first.
     const unclaimed = new Set(fresh);
     return batches.map((batch) => batch.filter((event) => unclaimed.delete(event)).length);
@@ -187,18 +184,27 @@ export class ProjectionRunner {
   /** Several deliveries (partitions are delivered side by side) in one transaction, every projection's share of them. */
   private async applyDeliveries(batches: (readonly EventEnvelope[])[]): Promise<void[]> {
     const events = batches.flat();
-    const changed = await this.db.transaction(async (manager) => {
-      await this.waitForReplay(manager, this.projections);
-      const changed: string[] = [];
-      for (const projection of this.projections) {
-        const share = events.filter((e) => reads(projection, e));
-        const applied = await this.applyEvents(manager, projection, share, (wanted) => this.claim(manager, projection, wanted));
-        if (applied.length > 0) changed.push(projection.name);
-      }
-      return changed;
+    const applied = await this.applyShares(this.projections.map((p) => [p, events.filter((e) => reads(p, e))]));
+    this.projections.forEach((projection, i) => {
+      if (applied[i].length > 0) this.notifyApplied(projection);
     });
-    for (const name of changed) for (const listener of this.appliedListeners) listener(name);
     return batches.map(() => undefined);
+  }
+
+  /** Each projection's events in one transaction, under the projections' shared locks; answers what each applied. */
+  private applyShares(shares: [Projection, readonly EventEnvelope[]][]): Promise<EventEnvelope[][]> {
+    return this.db.transaction(async (manager) => {
+      await this.waitForReplay(manager, shares.map(([projection]) => projection));
+      const applied: EventEnvelope[][] = [];
+      for (const [projection, events] of shares) {
+        applied.push(await this.applyEvents(manager, projection, events, (wanted) => this.claim(manager, projection, wanted)));
+      }
+      return applied;
+    });
+  }
+
+  private notifyApplied(projection: Projection): void {
+    for (const listener of this.appliedListeners) listener(projection.name);
   }
 
   /** Rebuilds one read model from position 0 of the event store. */
@@ -210,8 +216,7 @@ export class ProjectionRunner {
    * Replays events into these read models in ONE transaction that holds their locks
    * exclusively: readers see the old models until the commit swaps in the new ones, and live
    * deliveries wait (those of every projection: they are applied together), then skip what
-   * the replay applied. Each event is read
-   * once and given to every projection of its category.
+   * the replay applied. Each event is read once and given to every projection of its category.
    */
   async replay(projections: readonly Projection[], options: ReplayOptions): Promise<ReplayResult> {
     const feed = options.feed ?? new StoreFeed(this.store);
@@ -238,7 +243,7 @@ export class ProjectionRunner {
         },
       );
     });
-    for (const projection of projections) for (const listener of this.appliedListeners) listener(projection.name);
+    for (const projection of projections) this.notifyApplied(projection);
     return { applied, processed };
   }
 
