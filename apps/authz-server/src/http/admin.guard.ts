@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { ForbiddenException, Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { QueryBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '@authz/contracts';
-import { FAILURE_THROTTLE, VerifyCredentialsQuery, type FailureThrottle, type Principal } from '@authz/application';
+import { FAILURE_THROTTLE, VerifiedCredentials, VerifyCredentialsQuery, type FailureThrottle, type Principal } from '@authz/application';
 
 export const REQUIRED_ROLES = Reflector.createDecorator<Role[]>();
 
@@ -31,11 +30,11 @@ export function parseBasic(header: string | undefined): { user: string; password
 
 /**
  * HTTP Basic authentication of accounts with a role. Verified credentials are remembered
- * for a short while under a hash, so that an admin script does not pay scrypt per request.
+ * for a short while (VerifiedCredentials), so that an admin script does not pay scrypt per request.
  */
 @Injectable()
 export class RolesGuard implements CanActivate {
-  private readonly verified = new Map<string, { principal: Principal; until: number }>();
+  private readonly verified = new VerifiedCredentials<Principal>(CACHE_TTL_MS, CACHE_MAX);
 
   constructor(
     private readonly queryBus: QueryBus,
@@ -68,15 +67,9 @@ export class RolesGuard implements CanActivate {
     return true;
   }
 
-  private async verify(user: string, password: string): Promise<Principal | null> {
-    const key = createHash('sha256').update(user).update('\0').update(password).digest('base64');
-    const cached = this.verified.get(key);
-    if (cached && cached.until > Date.now()) return cached.principal;
-    const principal = await this.queryBus.execute(new VerifyCredentialsQuery(user, password));
-    if (principal) {
-      if (this.verified.size >= CACHE_MAX) this.verified.clear();
-      this.verified.set(key, { principal, until: Date.now() + CACHE_TTL_MS });
-    }
-    return principal;
+  private verify(user: string, password: string): Promise<Principal | null> {
+    return this.verified.verify(user, password, () =>
+      this.queryBus.execute<VerifyCredentialsQuery, Principal | null>(new VerifyCredentialsQuery(user, password)),
+    );
   }
 }

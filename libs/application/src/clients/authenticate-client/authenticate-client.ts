@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Client } from '@authz/domain';
 import { ClientLookup } from '../client-lookup';
@@ -6,6 +5,7 @@ import { decoyHash } from '../../users/decoy-hash';
 import { OAuthError } from '../../oauth-error';
 import { CREDENTIAL_STORE, EVENT_STORE, PASSWORD_HASHER, type CredentialStore, type EventStore, type PasswordHasher } from '../../ports';
 import { FAILURE_THROTTLE, type FailureThrottle } from '../../throttle/failure-throttle';
+import { VerifiedCredentials } from '../../throttle/verified-credentials';
 
 export interface ClientCredentials {
   clientId: string;
@@ -19,12 +19,11 @@ const CACHE_MAX = 10_000;
 
 /**
  * Client authentication (RFC 6749 §2.3): a confidential client by its secret, a public one
- * by its id alone. A verified secret is remembered for a short while under a hash, so that a
- * busy service does not pay scrypt on every token request.
+ * by its id alone. A verified secret is remembered for a short while (VerifiedCredentials).
  */
 @Injectable()
 export class ClientAuthenticator {
-  private readonly verified = new Map<string, number>();
+  private readonly secrets = new VerifiedCredentials<true>(CACHE_TTL_MS, CACHE_MAX);
 
   constructor(
     @Inject(EVENT_STORE) store: EventStore,
@@ -67,12 +66,11 @@ export class ClientAuthenticator {
       return client;
     }
     if (clientSecret === undefined) throw fail();
-    const key = createHash('sha256').update(clientId).update('\0').update(clientSecret).digest('base64');
-    if ((this.verified.get(key) ?? 0) > Date.now()) return client;
-    const hash = await this.credentials.clientSecretHash(clientId);
-    if (!hash || !(await this.hasher.verify(clientSecret, hash))) throw fail();
-    if (this.verified.size >= CACHE_MAX) this.verified.clear();
-    this.verified.set(key, Date.now() + CACHE_TTL_MS);
+    const verified = await this.secrets.verify(clientId, clientSecret, async () => {
+      const hash = await this.credentials.clientSecretHash(clientId);
+      return hash && (await this.hasher.verify(clientSecret, hash)) ? true : null;
+    });
+    if (!verified) throw fail();
     return client;
   }
 }
