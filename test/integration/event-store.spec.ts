@@ -122,6 +122,32 @@ describe('PostgresEventStore group commit (real PostgreSQL)', () => {
     expect(queued).toHaveLength(200);
   });
 
+  it('hands each concurrent append exactly the events a reader of the store then reads, data as stored JSON', async () => {
+    const at = new Date('2026-12-01T10:00:00.000Z');
+    const data = (i: number) => ({ i, at, missing: undefined, nested: { list: [i, 'x'] } });
+    const appended = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        i % 2 === 0
+          ? env.store.append(`user-echo${i}`, 0, [{ type: 'TestHappened', schemaVersion: 1, data: data(i) }, event(-i)], context)
+          : env.store
+              .appendAll(
+                [
+                  { streamId: `user-echo${i}`, expectedVersion: 0, events: [{ type: 'TestHappened', schemaVersion: 1, data: data(i) }] },
+                  { streamId: `user-echo${i}b`, expectedVersion: 0, events: [event(i)] },
+                ],
+                context,
+              )
+              .then((sets) => sets.flat()),
+      ),
+    );
+    for (const [i, events] of appended.entries()) {
+      const streams = [...new Set(events.map((e) => e.streamId))];
+      const read = (await Promise.all(streams.map((s) => env.store.readStream(s)))).flat();
+      expect(events).toEqual(read);
+      expect(events[0].data).toStrictEqual({ i, at: at.toISOString(), nested: { list: [i, 'x'] } });
+    }
+  });
+
   it('fails only the stale appends of a batch; the others commit with them', async () => {
     for (let i = 0; i < 20; i++) await env.store.append(`user-mixed${i}`, 0, [event(0)], context);
     // Even streams at their version, odd ones at a stale one, all at once.

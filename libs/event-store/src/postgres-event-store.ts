@@ -59,11 +59,26 @@ interface AppendSet {
   occurredAt: string;
 }
 
+interface AppendedRow {
+  position: string;
+  stream_id: string;
+  stream_version: number;
+}
+
+/** An event as it is inserted: its envelope, but for the position the insert gives it, and its data as JSON. */
+interface PendingEvent {
+  envelope: Omit<EventEnvelope, 'position'>;
+  json: string;
+  setNo: number;
+  expected: number;
+}
+
 /**
  * Append sets, of one request or of many, in one statement. Each stream's version is checked
  * against the set's expectation; a set with a stale stream is left out whole (its result: no
  * rows), the others are inserted. A writer elsewhere that takes one of the versions meanwhile
- * makes the statement fail on the unique (stream, version) key.
+ * makes the statement fail on the unique (stream, version) key. Only the positions come back:
+ * the node has the rest, and sending the events' JSON back cost both sides.
  */
 const APPEND_SETS = `
   WITH input AS (
@@ -79,13 +94,13 @@ const APPEND_SETS = `
                         node_id, correlation_id, actor, data)
     SELECT event_id, stream_id, stream_version, type, schema_version, occurred_at, $12::text, correlation_id, actor, data
       FROM input WHERE set_no NOT IN (SELECT set_no FROM stale) ORDER BY n
-    RETURNING ${EVENT_COLUMNS}),
+    RETURNING position, stream_id, stream_version),
   queued AS (INSERT INTO outbox (position) SELECT position FROM appended)
-  SELECT ${EVENT_COLUMNS} FROM appended ORDER BY position`;
+  SELECT position, stream_id, stream_version FROM appended ORDER BY position`;
 
 export class PostgresEventStore implements EventStore {
   private readonly appendedListeners: AppendedListener[] = [];
-  private readonly groupCommit: Batcher<AppendSet, EventRow[] | undefined>;
+  private readonly groupCommit: Batcher<AppendSet, EventEnvelope[] | undefined>;
   private readonly eventChecks = new Batcher<EventCheck, boolean>(undefined, (checks) => this.hasEvents(checks), HOT_PATH_BATCHING);
 
   constructor(
@@ -118,24 +133,24 @@ export class PostgresEventStore implements EventStore {
     if (streams.size !== appends.length) throw new TypeError('appendAll: a stream may be named once');
     const set: AppendSet = { appends: appends.filter((a) => a.events.length > 0), context, occurredAt: new Date().toISOString() };
     if (set.appends.length === 0) return appends.map(() => []);
-    const rows = await this.groupCommit.add(set);
-    if (!rows) throw new ConcurrencyError(set.appends[0].streamId, set.appends[0].expectedVersion);
-    const appended = rows.map(toEnvelope);
+    const appended = await this.groupCommit.add(set);
+    if (!appended) throw new ConcurrencyError(set.appends[0].streamId, set.appends[0].expectedVersion);
     this.tellAppended(appended);
     return appends.map((a) => appended.filter((e) => e.streamId === a.streamId));
   }
 
   private async appendInTransaction(append: StreamAppend, context: RequestContext, tx: Transaction): Promise<EventEnvelope[]> {
     const set = { appends: [append], context, occurredAt: new Date().toISOString() };
-    let rows: EventRow[];
+    const pending = this.pending([set]);
+    let rows: AppendedRow[];
     try {
-      rows = await managerOf(tx).query(APPEND_SETS, this.parameters([set]));
+      rows = await managerOf(tx).query(APPEND_SETS, this.parameters(pending));
     } catch (error) {
       if (isStreamVersionConflict(error)) throw new ConcurrencyError(append.streamId, append.expectedVersion);
       throw error;
     }
     if (rows.length === 0) throw new ConcurrencyError(append.streamId, append.expectedVersion);
-    const appended = rows.map(toEnvelope);
+    const [appended] = this.positioned(pending, rows, 1);
     this.db.afterCommit(tx, () => this.tellAppended(appended));
     return appended;
   }
@@ -145,15 +160,12 @@ export class PostgresEventStore implements EventStore {
    * When a concurrent writer took a version, each set is tried alone, so that only the sets
    * that raced fail.
    */
-  private async appendBatch(batch: AppendSet[]): Promise<(EventRow[] | undefined)[]> {
+  private async appendBatch(batch: AppendSet[]): Promise<(EventEnvelope[] | undefined)[]> {
     try {
-      const rows = await this.db.prepared<EventRow>('authz_append_sets', APPEND_SETS, this.parameters(batch));
+      const pending = this.pending(batch);
+      const rows = await this.db.prepared<AppendedRow>('authz_append_sets', APPEND_SETS, this.parameters(pending));
       this.db.committed();
-      // A batch holds each stream once: a row's stream names its set. Rows come in position order.
-      const setOf = new Map(batch.flatMap((set, i) => set.appends.map((a) => [a.streamId, i] as const)));
-      const inserted: EventRow[][] = batch.map(() => []);
-      for (const row of rows) inserted[setOf.get(row.stream_id)!].push(row);
-      return inserted.map((setRows) => (setRows.length > 0 ? setRows : undefined));
+      return this.positioned(pending, rows, batch.length).map((set) => (set.length > 0 ? set : undefined));
     } catch (error) {
       if (!isStreamVersionConflict(error)) throw error;
       if (batch.length === 1) return [undefined];
@@ -161,18 +173,52 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  private pending(batch: readonly AppendSet[]): PendingEvent[] {
+    return batch.flatMap((set, setNo) =>
+      set.appends.flatMap(({ streamId, expectedVersion, events }) =>
+        events.map((event, i) => ({
+          envelope: {
+            eventId: randomUUID(),
+            type: event.type,
+            schemaVersion: event.schemaVersion,
+            streamId,
+            streamVersion: expectedVersion + i + 1,
+            occurredAt: set.occurredAt,
+            nodeId: this.nodeId,
+            correlationId: set.context.correlationId,
+            actor: set.context.actor,
+            data: event.data,
+          },
+          json: JSON.stringify(event.data),
+          setNo,
+          expected: expectedVersion,
+        })),
+      ),
+    );
+  }
+
   /** The statement's columns: one entry per event, its set's number and its stream's expectation. */
-  private parameters(batch: readonly AppendSet[]): unknown[] {
+  private parameters(pending: readonly PendingEvent[]): unknown[] {
     const columns: unknown[][] = Array.from({ length: 11 }, () => []);
-    batch.forEach((set, setNo) => {
-      for (const { streamId, expectedVersion, events } of set.appends) {
-        events.forEach((event, i) => {
-          const row = [setNo, randomUUID(), streamId, expectedVersion + i + 1, expectedVersion, event.type, event.schemaVersion, set.occurredAt, set.context.correlationId, set.context.actor, JSON.stringify(event.data)];
-          row.forEach((value, c) => columns[c].push(value));
-        });
-      }
-    });
+    for (const { envelope: e, json, setNo, expected } of pending) {
+      const row = [setNo, e.eventId, e.streamId, e.streamVersion, expected, e.type, e.schemaVersion, e.occurredAt, e.correlationId, e.actor, json];
+      row.forEach((value, c) => columns[c].push(value));
+    }
     return [...columns, this.nodeId];
+  }
+
+  /**
+   * The inserted events of each set, with their positions, in position order. The data is
+   * read back from its JSON, as a reader of the store would see it (no Date, no undefined).
+   */
+  private positioned(pending: readonly PendingEvent[], rows: readonly AppendedRow[], sets: number): EventEnvelope[][] {
+    const byVersion = new Map(pending.map((p) => [`${p.envelope.streamVersion}\0${p.envelope.streamId}`, p]));
+    const inserted: EventEnvelope[][] = Array.from({ length: sets }, () => []);
+    for (const row of rows) {
+      const { envelope, json, setNo } = byVersion.get(`${row.stream_version}\0${row.stream_id}`)!;
+      inserted[setNo].push(upcast({ ...envelope, position: Number(row.position), data: JSON.parse(json) }));
+    }
+    return inserted;
   }
 
   onAppended(listener: AppendedListener): void {
