@@ -71,7 +71,9 @@ export class KafkaTransport implements EventTransport, EventHistory {
     const byTopic = new Map<string, EventEnvelope[]>();
     for (const event of events) {
       const topic = this.topic(categoryOf(event.streamId));
-      byTopic.set(topic, [...(byTopic.get(topic) ?? []), event]);
+      const batch = byTopic.get(topic);
+      if (batch) batch.push(event);
+      else byTopic.set(topic, [event]);
     }
     const producer = await this.connectedProducer();
     try {
