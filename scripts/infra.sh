@@ -195,7 +195,7 @@ kafka_launch() {
   # inheriting our lock, which would otherwise block every later call.
   setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" \
     java -Xms256m -Xmx768m \
-      -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
+      -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:TieredStopAtLevel=1 -XX:+ExitOnOutOfMemoryError \
       -Djava.awt.headless=true \
       -Dlog4j.configuration="file:$LOG4J_PROPS" \
       -cp "$LIBS_DIR/*" kafka.Kafka "$SERVER_PROPS" \
