@@ -46,4 +46,4 @@ export * from './tokens/list-refresh-tokens/list-refresh-tokens.query';
 export * from './tokens/list-refresh-tokens/list-refresh-tokens.handler';
 export * from './audit/list-audit/list-audit.query';
 export * from './audit/list-audit/list-audit.handler';
-export * from './throttle/verified-credentials';
+export * from './verified-credentials';

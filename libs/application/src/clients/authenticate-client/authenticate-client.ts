@@ -5,7 +5,7 @@ import { decoyHash } from '../../users/decoy-hash';
 import { OAuthError } from '../../oauth-error';
 import { CREDENTIAL_STORE, EVENT_STORE, PASSWORD_HASHER, type CredentialStore, type EventStore, type PasswordHasher } from '../../ports';
 import { FAILURE_THROTTLE, type FailureThrottle } from '../../throttle/failure-throttle';
-import { VerifiedCredentials } from '../../throttle/verified-credentials';
+import { VerifiedCredentials } from '../../verified-credentials';
 
 export interface ClientCredentials {
   clientId: string;
