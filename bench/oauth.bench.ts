@@ -680,6 +680,10 @@ async function main() {
       for (const [side, result] of [['authz', authzResult], ['oidc-provider', oidcResult]] as const) {
         log(`${scenarioName}: ${side} ${result.requestsPerSecond}/s p50 ${result.latencyMs.p50} ms p99 ${result.latencyMs.p99} ms, ${result.serverCpuMicrosPerRequest} µs CPU/request`);
       }
+      const signatures = SIGNATURES[scenarioName];
+      if (signatures !== 0 && oidcResult.requestsPerSecond > rsaRate / signatures.authz) {
+        log(`${scenarioName}: oidc-provider answered ${oidcResult.requestsPerSecond}/s, above authz's signing ceiling of ${Math.floor(rsaRate / signatures.authz)}/s (${signatures.authz} signatures per response at ${rsaRate}/s)`);
+      }
       results.push({
         scenario: scenarioName,
         authz: authzResult,
@@ -695,6 +699,13 @@ async function main() {
         shareOfRawRsaRate: SIGNATURES[scenarioName] === 0 ? null : {
           authz: round((authzResult.requestsPerSecond * SIGNATURES[scenarioName].authz) / rsaRate, 2),
           oidcProvider: round((oidcResult.requestsPerSecond * SIGNATURES[scenarioName].oidc) / rsaRate, 2),
+        },
+        // The most a server could answer if both cores did nothing but its signatures: an upper
+        // bound that no change short of signing less can raise.
+        signingCeilingRequestsPerSecond: SIGNATURES[scenarioName] === 0 ? null : {
+          authz: Math.floor(rsaRate / SIGNATURES[scenarioName].authz),
+          oidcProvider: Math.floor(rsaRate / SIGNATURES[scenarioName].oidc),
+          oidcProviderMeasuredAboveAuthzCeiling: oidcResult.requestsPerSecond > rsaRate / SIGNATURES[scenarioName].authz,
         },
       });
     }
