@@ -702,10 +702,10 @@ async function main() {
         },
         // The most a server could answer if both cores did nothing but its signatures: an upper
         // bound that no change short of signing less can raise.
-        signingCeilingRequestsPerSecond: SIGNATURES[scenarioName] === 0 ? null : {
-          authz: Math.floor(rsaRate / SIGNATURES[scenarioName].authz),
-          oidcProvider: Math.floor(rsaRate / SIGNATURES[scenarioName].oidc),
-          oidcProviderMeasuredAboveAuthzCeiling: oidcResult.requestsPerSecond > rsaRate / SIGNATURES[scenarioName].authz,
+        signingCeilingRequestsPerSecond: signatures === 0 ? null : {
+          authz: Math.floor(rsaRate / signatures.authz),
+          oidcProvider: Math.floor(rsaRate / signatures.oidc),
+          oidcProviderMeasuredAboveAuthzCeiling: oidcResult.requestsPerSecond > rsaRate / signatures.authz,
         },
       });
     }
