@@ -67,7 +67,7 @@ interface AppendedRow {
 
 /** An event as it is inserted: its envelope, but for the position the insert gives it, and its data as JSON. */
 interface PendingEvent {
-  envelope: Omit<EventEnvelope, 'position'>;
+  envelope: Omit<EventEnvelope, 'position' | 'data'>;
   json: string;
   setNo: number;
   expected: number;
@@ -187,7 +187,6 @@ export class PostgresEventStore implements EventStore {
             nodeId: this.nodeId,
             correlationId: set.context.correlationId,
             actor: set.context.actor,
-            data: event.data,
           },
           json: JSON.stringify(event.data),
           setNo,
