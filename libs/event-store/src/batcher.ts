@@ -1,3 +1,5 @@
+import { insideEmbeddedTransaction } from './database';
+
 export interface BatcherOptions {
   /** Batches in flight at once; an item waits only while this many are. */
   maxInFlight: number;
@@ -38,6 +40,9 @@ export class Batcher<A, R> {
   ) {}
 
   add(item: A): Promise<R> {
+    // Inside an embedded transaction the item runs alone, in it: a batch would wait for the
+    // session the transaction holds, and would show other requests its uncommitted rows.
+    if (insideEmbeddedTransaction()) return this.run([item]).then((results) => results[0]);
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       this.pump();

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { DataSource, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
@@ -11,6 +12,41 @@ export interface DatabaseOptions {
   poolSize?: number;
   migrations: (new () => MigrationInterface)[];
   entities: Function[];
+  /**
+   * Embedded mode: how long a call may wait for the single session, and how long a
+   * transaction may hold it before it is rolled back.
+   */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_DATABASE_TIMEOUT_MS = 30_000;
+
+/** The embedded session was not free in time, or a transaction held it too long. */
+export class DatabaseTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseTimeoutError';
+  }
+}
+
+interface OpenTransaction {
+  db: Database;
+  manager: EntityManager;
+  open: boolean;
+}
+
+/**
+ * The embedded transaction the current call runs in. PGlite is one session: a call made from
+ * inside a transaction that queued for the session would wait for that transaction, which
+ * waits for the call. With this, such a call runs in the transaction instead, whether or not
+ * its caller passed the transaction on. Only embedded mode enters it, so a cluster node never
+ * pays for the promise hooks Node 20 needs to keep it.
+ */
+const current = new AsyncLocalStorage<OpenTransaction>();
+
+/** Whether this call runs inside an embedded transaction that holds the session. */
+export function insideEmbeddedTransaction(): boolean {
+  return current.getStore()?.open === true;
 }
 
 const MIGRATION_LOCK = 7_263_001;
@@ -35,6 +71,9 @@ export function managerOf(tx: Transaction): EntityManager {
  */
 export class Database implements UnitOfWork {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Embedded mode: since when the session has been held by the call now running on it. */
+  private busySince?: number;
+  private readonly timeoutMs: number;
   private readonly commitListeners: (() => void)[] = [];
   /** What to run once each open transaction has committed, by its manager. */
   private readonly afterCommits = new WeakMap<EntityManager, (() => void)[]>();
@@ -53,7 +92,9 @@ export class Database implements UnitOfWork {
     readonly dataSource: DataSource,
     readonly embedded: boolean,
     url?: string,
+    timeoutMs = DEFAULT_DATABASE_TIMEOUT_MS,
   ) {
+    this.timeoutMs = timeoutMs;
     if (url) {
       this.statements = new pg.Pool({ connectionString: url, max: PREPARED_POOL_SIZE, options: HOT_PATH_SETTINGS });
       // An idle connection that dies (a restart, a terminated backend) is replaced on the next query.
@@ -78,7 +119,7 @@ export class Database implements UnitOfWork {
       dataSource = new DataSource({ ...common, driver: new PGliteDriver({ dataDir: options.dataDir }).driver });
     }
     await dataSource.initialize();
-    const db = new Database(dataSource, !options.url, options.url);
+    const db = new Database(dataSource, !options.url, options.url, options.timeoutMs);
     await db.migrate();
     return db;
   }
@@ -104,16 +145,42 @@ export class Database implements UnitOfWork {
   }
 
   async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (this.embedded && insideEmbeddedTransaction()) {
+      throw new Error('embedded mode: a transaction cannot be opened inside another (one session); pass the open transaction on');
+    }
     const pending: (() => void)[] = [];
     const result = await this.serial(() =>
       this.dataSource.transaction((manager) => {
         this.afterCommits.set(manager, pending);
-        return work(manager);
+        if (!this.embedded) return work(manager);
+        return this.heldAtMost(manager, work);
       }),
     );
     this.committed();
     for (const callback of pending) callback();
     return result;
+  }
+
+  /**
+   * Runs an embedded transaction's work with the session marked as its own, and rolls it back
+   * (by failing) if it holds the session longer than the time limit: every other request of
+   * the node waits for it.
+   */
+  private async heldAtMost<T>(manager: EntityManager, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const scope: OpenTransaction = { db: this, manager, open: true };
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new DatabaseTimeoutError(`embedded mode: a transaction held the database session for more than ${this.timeoutMs} ms and was rolled back`)),
+        this.timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([current.run(scope, () => work(manager)), limit]);
+    } finally {
+      scope.open = false;
+      clearTimeout(timer);
+    }
   }
 
   /** Runs `callback` once the transaction `tx` has committed; never if it rolls back. */
@@ -134,7 +201,34 @@ export class Database implements UnitOfWork {
   }
 
   query<T = Record<string, unknown>>(sql: string, parameters: unknown[] = []): Promise<T[]> {
-    return this.serial(() => this.dataSource.query(sql, parameters));
+    return this.onSession((manager) => manager.query(sql, parameters));
+  }
+
+  /** Whether the database answers within `timeoutMs` (readiness); never waits longer. */
+  async ping(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const answered = this.serial(() => this.dataSource.query('SELECT 1'), timeoutMs).then(
+      () => true,
+      () => false,
+    );
+    try {
+      return await Promise.race([answered, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Embedded mode: why this node can no longer reach its database, when one call has held the
+   * session past twice the time limit (a transaction is rolled back at the limit, so only a
+   * wedged session gets there); undefined while it is healthy. A liveness probe restarts it.
+   */
+  stalled(): string | undefined {
+    if (this.busySince === undefined) return undefined;
+    const heldMs = Date.now() - this.busySince;
+    if (heldMs <= 2 * this.timeoutMs) return undefined;
+    return `the embedded database session has been held for ${Math.round(heldMs / 1000)} s`;
   }
 
   /**
@@ -149,6 +243,15 @@ export class Database implements UnitOfWork {
 
   /** Reads outside a transaction, through TypeORM's repositories. */
   read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.onSession(work);
+  }
+
+  /** Embedded mode: a call from inside a transaction runs in it; any other waits its turn. */
+  private onSession<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (this.embedded) {
+      const open = current.getStore();
+      if (open?.open && open.db === this) return work(open.manager);
+    }
     return this.serial(() => work(this.dataSource.manager));
   }
 
@@ -193,10 +296,33 @@ export class Database implements UnitOfWork {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 
-  private serial<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Embedded mode: one call on the session at a time, in arrival order. A call that has not
+   * had the session within `waitMs` fails (and is skipped when its turn comes), so that
+   * nothing waits for ever behind a call that holds it.
+   */
+  private serial<T>(work: () => Promise<T>, waitMs = this.timeoutMs): Promise<T> {
     if (!this.embedded) return work();
-    const next = this.queue.then(work, work);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return new Promise<T>((resolve, reject) => {
+      let waiting = true;
+      const timer = setTimeout(() => {
+        waiting = false;
+        reject(new DatabaseTimeoutError(`embedded mode: the database session was not free within ${waitMs} ms`));
+      }, waitMs);
+      const turn = async () => {
+        if (!waiting) return;
+        waiting = false;
+        clearTimeout(timer);
+        this.busySince = Date.now();
+        try {
+          resolve(await work());
+        } catch (error) {
+          reject(error);
+        } finally {
+          this.busySince = undefined;
+        }
+      };
+      this.queue = this.queue.then(turn, turn);
+    });
   }
 }

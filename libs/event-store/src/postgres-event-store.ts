@@ -234,11 +234,9 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  async readStream(streamId: string): Promise<EventEnvelope[]> {
-    const rows = await this.db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`,
-      [streamId],
-    );
+  async readStream(streamId: string, tx?: Transaction): Promise<EventEnvelope[]> {
+    const sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`;
+    const rows: EventRow[] = tx ? await managerOf(tx).query(sql, [streamId]) : await this.db.query<EventRow>(sql, [streamId]);
     return rows.map(toEnvelope);
   }
 

@@ -41,6 +41,8 @@ export interface AuthzConfig {
   issuerUrl?: string;
   /** A node running projections answers unready past this projection lag. */
   readyMaxLagSeconds: number;
+  /** Embedded mode: the longest a call waits for the database session, or a transaction holds it. */
+  databaseTimeoutMs: number;
   /** When set, GET /metrics wants `Authorization: Bearer <token>`. */
   metricsToken?: string;
   /** The purge of expired refresh tokens (seed S14). */
@@ -138,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultPort = 8
     directory: directoryOf(env.AUTHZ_DIRECTORY),
     issuerUrl: issuerUrlOf(env.AUTHZ_ISSUER_URL),
     readyMaxLagSeconds: integer(env, 'AUTHZ_READY_MAX_LAG_SECONDS', 60, 1, 86_400),
+    databaseTimeoutMs: integer(env, 'AUTHZ_DATABASE_TIMEOUT_MS', 30_000, 100, 600_000),
     metricsToken: metricsTokenOf(env.AUTHZ_METRICS_TOKEN),
     throttle: {
       perAccount: integer(env, 'AUTHZ_THROTTLE_ACCOUNT_FAILURES', 5, 1, 10_000),

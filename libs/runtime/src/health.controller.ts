@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, HttpStatus, Res } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Runtime } from './runtime';
 import { lagVerdict } from './readiness';
@@ -12,10 +12,12 @@ import { lagVerdict } from './readiness';
 export class HealthController {
   constructor(private readonly runtime: Runtime) {}
 
+  /** Down when the embedded database session is wedged: only a restart frees it. */
   @Get('live')
-  @HttpCode(HttpStatus.OK)
-  live() {
-    return { status: 'up', nodeId: this.runtime.config.nodeId };
+  live(@Res({ passthrough: true }) response: FastifyReply) {
+    const stalled = this.runtime.db.stalled();
+    response.code(stalled ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.OK);
+    return { status: stalled ? 'down' : 'up', nodeId: this.runtime.config.nodeId, ...(stalled ? { reasons: [stalled] } : {}) };
   }
 
   @Get(['', 'ready'])

@@ -76,6 +76,9 @@ import { ReplayJobs } from './replay/replay-jobs';
 
 export type { Log, LogFields } from './log';
 
+/** A database that takes longer than this to answer SELECT 1 counts as down for readiness. */
+const HEALTH_PING_MS = 5_000;
+
 export interface RuntimeOptions {
   relay: boolean;
   projections: boolean;
@@ -177,6 +180,7 @@ export class Runtime {
       dataDir: `${config.dataDir}/pgdata`,
       migrations: MIGRATIONS,
       entities: ENTITIES,
+      timeoutMs: config.databaseTimeoutMs,
     });
     let transport: EventTransport;
     if (config.kafka) {
@@ -225,10 +229,7 @@ export class Runtime {
 
   async health(): Promise<{ database: boolean; transport: boolean }> {
     const [database, transport] = await Promise.all([
-      this.db.query('SELECT 1').then(
-        () => true,
-        () => false,
-      ),
+      this.db.ping(Math.min(HEALTH_PING_MS, this.config.databaseTimeoutMs)),
       this.transport.healthy(),
     ]);
     return { database, transport };

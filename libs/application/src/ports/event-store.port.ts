@@ -38,7 +38,8 @@ export interface EventStore {
    * version, none (ConcurrencyError). Each stream may be named once. Answers each stream's events.
    */
   appendAll(appends: readonly StreamAppend[], context: RequestContext): Promise<EventEnvelope[][]>;
-  readStream(streamId: string): Promise<EventEnvelope[]>;
+  /** The stream's events in version order; within `tx` when given. */
+  readStream(streamId: string, tx?: Transaction): Promise<EventEnvelope[]>;
   /** Whether any of these streams holds an event of one of these types: one query. */
   hasEvent(streamIds: readonly string[], types: readonly string[]): Promise<boolean>;
   /** Events with position > `afterPosition`, in position order; within `tx` when given. */

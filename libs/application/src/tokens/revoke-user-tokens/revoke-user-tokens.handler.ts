@@ -36,7 +36,7 @@ export class RevokeUserTokensHandler implements ICommandHandler<RevokeUserTokens
     const stream = streamId('revocation', userId);
     return retryOnConflict(() =>
       this.uow.run(async (tx) => {
-        const revocations = new TokenRevocations().loadFromHistory(await this.store.readStream(stream));
+        const revocations = new TokenRevocations().loadFromHistory(await this.store.readStream(stream, tx));
         const revoked = await this.history.countLive(userId, clientId, tx);
         revocations.revoke(userId, clientId, revoked);
         const [event] = await this.store.append(stream, revocations.version, revocations.uncommittedEvents(), command.context, tx);
