@@ -1,10 +1,9 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as oauth from 'oauth4webapi';
 import { signInThroughForm } from '../support/browser';
+import { describeModes, modesFromEnv, startDeployment, type Deployment } from '../support/deployment';
+import { waitFor } from '../support/infra';
 import { serviceClient } from '../support/oauth';
-import { api, basic, startNode, type Node } from '../support/processes';
+import { api, type Node } from '../support/processes';
 
 const REDIRECT = 'https://chat.example/callback';
 const USER = { userId: 'carol', password: 'carol-password-1' };
@@ -21,9 +20,15 @@ const insecure = { [oauth.allowInsecureRequests]: true } as const;
  * End to end with a real OAuth client library that nobody here wrote, used unmodified:
  * discovery → authorization code with PKCE (the login form driven as a browser would) → token
  * → refresh → introspect → revoke → refresh fails. The steps share state and run in order.
+ * Both modes: in cluster mode the client talks to node A, and the resource server, which
+ * discovers node B, introspects there the tokens node A issued.
  */
-describe('a third-party OAuth client (oauth4webapi) against a real server', () => {
+describeModes(modesFromEnv(), 'a third-party OAuth client (oauth4webapi) against a real server (%s mode)', (mode) => {
+  let d: Deployment;
+  /** The node the client discovers and uses. */
   let node: Node;
+  /** What the resource server discovered on the other node (the same node in embedded mode). */
+  let asOfB: oauth.AuthorizationServer;
   let clusterId: string;
   let as: oauth.AuthorizationServer;
   /** A public client: PKCE, no secret (client_id in the body, `none`). */
@@ -35,9 +40,9 @@ describe('a third-party OAuth client (oauth4webapi) against a real server', () =
   let refreshed: oauth.TokenEndpointResponse;
 
   beforeAll(async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'authz-oauth4webapi-'));
-    node = await startNode('server', { AUTHZ_DATA_DIR: dataDir });
-    const admin = basic('admin', readFileSync(join(dataDir, 'admin-password'), 'utf8').trim());
+    d = await startDeployment(mode, { name: 'oauthlib' });
+    node = d.a;
+    const admin = d.admin;
     const enabled = await api(`${node.url}/admin/parameters`, { method: 'PUT', auth: admin, body: { oauthWithRefreshLoginFlow: 'Enabled' } });
     expect(enabled.status).toBe(200);
     const user = await api(`${node.url}/admin/users`, { method: 'POST', auth: admin, body: { ...USER, roles: [] } });
@@ -53,9 +58,14 @@ describe('a third-party OAuth client (oauth4webapi) against a real server', () =
     resourceServerAuth = oauth.ClientSecretBasic(rs.clientSecret);
     clusterId = (await api(`${node.url}/admin/keys`, { auth: admin })).body.clusterId;
     expect(clusterId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    // The parameters and the clients reach every node through their projections.
+    await d.caughtUp();
+    for (const each of d.nodes) {
+      await waitFor(async () => (await api(`${each.url}/.well-known/oauth-authorization-server`)).body.response_types_supported?.includes('code'), 30_000, 'code flow on');
+    }
   });
 
-  afterAll(async () => node?.stop());
+  afterAll(async () => d?.stop());
 
   it('discovery: the library reads and checks the RFC 8414 document', async () => {
     const issuer = new URL(node.url);
@@ -73,6 +83,13 @@ describe('a third-party OAuth client (oauth4webapi) against a real server', () =
     expect(as.response_types_supported).toContain('code');
     expect(as.code_challenge_methods_supported).toContain('S256');
     expect(as.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'refresh_token']));
+
+    // The resource server's own discovery, of the other node: the same cluster, its own URLs.
+    const issuerOfB = new URL(d.b.url);
+    asOfB = await oauth.processDiscoveryResponse(issuerOfB, await oauth.discoveryRequest(issuerOfB, { algorithm: 'oauth2', ...insecure }));
+    expect(asOfB.issuer).toBe(d.b.url);
+    expect(asOfB.cluster_id).toBe(clusterId);
+    expect(new URL(asOfB.introspection_endpoint!).origin).toBe(d.b.url);
   });
 
   it('authorization code with PKCE: the user signs in on the HTML form, the library validates the callback and redeems the code', async () => {
@@ -133,6 +150,14 @@ describe('a third-party OAuth client (oauth4webapi) against a real server', () =
     }
     const garbage = await oauth.processIntrospectionResponse(as, resourceServer, await oauth.introspectionRequest(as, resourceServer, resourceServerAuth, 'not-a-token', insecure));
     expect(garbage).toEqual({ active: false });
+  });
+
+  it('introspection on the other node (cluster: node B validates what node A issued; embedded: the same node)', async () => {
+    for (const accessToken of [tokens.access_token, refreshed.access_token]) {
+      const response = await oauth.introspectionRequest(asOfB, resourceServer, resourceServerAuth, accessToken, insecure);
+      const introspection = await oauth.processIntrospectionResponse(asOfB, resourceServer, response);
+      expect(introspection).toMatchObject({ active: true, sub: USER.userId, client_id: chatApp.client_id, scope: 'chat', token_type: 'Bearer' });
+    }
   });
 
   it('revocation: the public client revokes its refresh token', async () => {
