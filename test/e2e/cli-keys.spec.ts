@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { describeModes, modesFromEnv, startDeployment, type Deployment } from '../support/deployment';
 import { ROOT, waitFor } from '../support/infra';
 import { clientBasic, form, introspect } from '../support/oauth';
-import { api, basic, startNode, type Node } from '../support/processes';
+import { api, type Node } from '../support/processes';
 
 const LAUNCHER = resolve(ROOT, 'apps/authz-cli/bin/authz.js');
 
@@ -20,27 +21,35 @@ const HAS_SCRIPT = /util-linux/.test(spawnSync('script', ['--version'], { encodi
 const KINDS = ['signing', 'encryption'] as const;
 
 /**
- * `authz show key`, `set key regen`, `cluster keys` and `clients add` as an operator runs them:
- * the real launcher and built dist/, against a real embedded server (whose keys regenerate too).
+ * `authz show key`, `set key regen`, `cluster keys` and `clients add|list` as an operator runs
+ * them: the real launcher and built dist/, in both modes. Embedded: in the directory that holds
+ * the server's .authz-data (the CLI finds the admin password itself). Cluster: against node A
+ * with the credentials in the environment; node B follows every regeneration through Kafka.
  */
-describe('authz CLI: keys and clients against an embedded server', () => {
+describeModes(modesFromEnv(), 'authz CLI: keys and clients (%s mode)', (mode) => {
+  let d: Deployment;
   let node: Node;
+  /** The operator's working directory: embedded, where .authz-data is; cluster, an empty one. */
   let home: string;
-  let adminPassword: string;
+  const cluster = mode === 'cluster';
+  const NODE_ID = 'cli-keys-node';
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'authz-cli-keys-e2e-'));
-    const dataDir = join(home, '.authz-data');
-    mkdirSync(dataDir);
-    node = await startNode('server', { AUTHZ_DATA_DIR: dataDir, AUTHZ_NODE_ID: 'cli-keys-node' });
-    adminPassword = readFileSync(join(dataDir, 'admin-password'), 'utf8').trim();
+    d = await startDeployment(mode, { name: 'clikeys', nodeIds: [NODE_ID, 'cli-keys-node-b'] });
+    node = d.a;
+    home = d.home ?? mkdtempSync(join(tmpdir(), 'authz-cli-keys-e2e-'));
   });
 
   afterAll(async () => {
-    await node?.stop();
+    await d?.stop();
   });
 
-  const env = () => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', AUTHZ_URL: node.url });
+  const env = (): Record<string, string> => ({
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    AUTHZ_URL: node.url,
+    ...(cluster ? { AUTHZ_ADMIN_USER: d.adminUser, AUTHZ_ADMIN_PASSWORD: d.adminPassword } : {}),
+  });
 
   function collect(child: ReturnType<typeof spawn>, onStdout?: (all: string) => void): Promise<Run> {
     return new Promise((done, fail) => {
@@ -81,7 +90,7 @@ describe('authz CLI: keys and clients against an embedded server', () => {
     return run;
   }
 
-  const admin = () => basic('admin', adminPassword);
+  const admin = () => d.admin;
   const keys = async () => (await api(`${node.url}/admin/keys`, { auth: admin() })).body;
   const noStackTrace = (run: Run) => expect(run.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
 
@@ -134,6 +143,8 @@ describe('authz CLI: keys and clients against an embedded server', () => {
     it('lists every registered client, never a secret, and the admin API pages them', async () => {
       await addServiceClient('list-a');
       await addServiceClient('list-b');
+      // Clients are listed from their projection: the projector's lag, in a cluster.
+      if (cluster) await d.caughtUp();
       const run = await authz(['clients', 'list']);
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/Client id\s+Type\s+Grants\s+Scope\s+Name/);
@@ -255,6 +266,14 @@ describe('authz CLI: keys and clients against an embedded server', () => {
 
       const other = KINDS.find((k) => k !== kind)!;
       expect(after.fingerprint).not.toBe((await keys())[other].fingerprint);
+
+      if (cluster) {
+        // The other node follows through Kafka: it holds the new key and refuses the old token too.
+        await waitFor(async () => (await api(`${d.b.url}/admin/keys`, { auth: admin() })).body.node?.[kind] === fingerprint, 15_000, 'node B to hold the new key');
+        await waitFor(async () => !(await introspect(d.b.url, client, old)).active, 15_000, 'node B to refuse the old token');
+        const onB = await authz(['--url', d.b.url, 'show', 'key', kind, '--json']);
+        expect(JSON.parse(onB.stdout)).toMatchObject({ kind, fingerprint, node: { nodeId: 'cli-keys-node-b', fingerprint, matches: true } });
+      }
     });
 
     (HAS_SCRIPT ? it : it.skip)('on a terminal: asks first, with the warning; "n" changes nothing, "y" regenerates', async () => {
@@ -276,21 +295,23 @@ describe('authz CLI: keys and clients against an embedded server', () => {
   });
 
   describe('cluster keys', () => {
-    it('the one embedded node holds the ring\'s keys: a matching row, exit 0', async () => {
+    it(`${cluster ? 'both nodes hold' : "the one embedded node holds"} the ring's keys: a matching row each, exit 0`, async () => {
       const ring = await keys();
       let run: Run = { code: null, stdout: '', stderr: '' };
-      // This node records what it holds as it takes a key: right after a regeneration, give it a moment.
+      // Each node records what it holds as it takes a key: right after a regeneration, give it a moment.
       await waitFor(async () => (run = await authz(['cluster', 'keys'])).code === 0, 15_000, 'cluster keys to match');
       expect(run.stderr).toBe('');
       expect(run.stdout).toContain(`Key ring of cluster ${ring.clusterId}: signing ${ring.signing.fingerprint.slice(0, 16)}, encryption ${ring.encryption.fingerprint.slice(0, 16)}`);
       expect(run.stdout).toMatch(/Node\s+Signing\s+Encryption\s+Match\s+Last seen\n/);
-      const rows = run.stdout.split('\n').filter((line) => line.startsWith('cli-keys-node'));
-      expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatch(
-        new RegExp(`^cli-keys-node\\s+${ring.signing.fingerprint.slice(0, 16)}\\s+${ring.encryption.fingerprint.slice(0, 16)}\\s+yes\\s+\\d{4}-\\d\\d-\\d\\dT\\S+ \\(\\d+ (s|min) ago\\)$`),
-      );
+      const rows = run.stdout.split('\n').filter((line) => d.nodeIds.includes(line.split(/\s+/)[0]));
+      expect(rows).toHaveLength(d.nodeIds.length);
+      for (const [i, nodeId] of d.nodeIds.entries()) {
+        expect(rows[i]).toMatch(
+          new RegExp(`^${nodeId}\\s+${ring.signing.fingerprint.slice(0, 16)}\\s+${ring.encryption.fingerprint.slice(0, 16)}\\s+yes\\s+\\d{4}-\\d\\d-\\d\\dT\\S+ \\(\\d+ (s|min) ago\\)$`),
+        );
+      }
       expect(run.stdout).not.toContain(' *');
-      expect(run.stdout).toContain("The one node holds the key ring's keys.");
+      expect(run.stdout).toContain(cluster ? "All 2 nodes hold the key ring's keys." : "The one node holds the key ring's keys.");
     });
 
     it('--json: whole fingerprints, allMatch; --full in the table', async () => {
@@ -299,26 +320,26 @@ describe('authz CLI: keys and clients against an embedded server', () => {
       expect(json.code).toBe(0);
       expect(JSON.parse(json.stdout)).toMatchObject({
         keyRing: { clusterId: ring.clusterId, signing: ring.signing, encryption: ring.encryption },
-        nodes: [
-          {
-            nodeId: 'cli-keys-node',
-            keys: { signing: { fingerprint: ring.signing.fingerprint, matches: true }, encryption: { fingerprint: ring.encryption.fingerprint, matches: true } },
-            matches: true,
-          },
-        ],
+        nodes: d.nodeIds.map((nodeId) => ({
+          nodeId,
+          keys: { signing: { fingerprint: ring.signing.fingerprint, matches: true }, encryption: { fingerprint: ring.encryption.fingerprint, matches: true } },
+          matches: true,
+        })),
         allMatch: true,
       });
       const full = await authz(['cluster', 'keys', '--full']);
       expect(full.code).toBe(0);
-      expect(full.stdout).toMatch(new RegExp(`cli-keys-node\\s+${ring.signing.fingerprint}\\s+${ring.encryption.fingerprint}\\s+yes`));
+      for (const nodeId of d.nodeIds) {
+        expect(full.stdout).toMatch(new RegExp(`${nodeId}\\s+${ring.signing.fingerprint}\\s+${ring.encryption.fingerprint}\\s+yes`));
+      }
     });
   });
 
   it('help lists the new groups and the exit status of cluster keys', async () => {
     const top = await authz(['--help']);
     for (const group of ['clients', 'show', 'set', 'cluster']) expect(top.stdout).toMatch(new RegExp(`\\n  ${group} `));
-    const cluster = await authz(['cluster', 'keys', '--help']);
-    expect(cluster.stdout).toContain('Exit status 0 when every node holds the ring\'s keys, 1 otherwise');
+    const clusterHelp = await authz(['cluster', 'keys', '--help']);
+    expect(clusterHelp.stdout).toContain('Exit status 0 when every node holds the ring\'s keys, 1 otherwise');
     const regen = await authz(['set', 'key', 'regen', '--help']);
     expect(regen.stdout).toContain('--yes');
   });
