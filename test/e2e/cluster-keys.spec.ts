@@ -1,53 +1,55 @@
-import { createDecipheriv, createPrivateKey, randomBytes } from 'node:crypto';
+import { createDecipheriv, createPrivateKey } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import pg from 'pg';
-import { KAFKA_BROKERS, createDatabase, uniqueName, waitFor } from '../support/infra';
+import { describeModes, modesFromEnv, startDeployment, type Deployment } from '../support/deployment';
+import { waitFor } from '../support/infra';
 import { probe, type Received } from '../support/kafka-probe';
 import { clientCredentialsToken, decodeSegment, introspect, serviceClient } from '../support/oauth';
 import { api, basic, freePort, startNode, type Node } from '../support/processes';
 import { TokenValidator } from '@authz/token-validator';
 
-/** Seed S5–S8, S15 on two (then three) real nodes sharing one PostgreSQL and one Kafka. */
-describe('cluster keys and self-contained tokens', () => {
-  let database: Awaited<ReturnType<typeof createDatabase>>;
-  let env: Record<string, string>;
+/**
+ * Seed S5–S8, S15: self-contained tokens, key regeneration over HTTP, key distribution to
+ * resource servers, in both modes. Cluster: two (then three) real nodes sharing one PostgreSQL
+ * and one Kafka, "node A" mints and "node B" validates; embedded: the one node is both. What
+ * needs several nodes, Kafka or the database (a late, restarted or frozen node, no plaintext
+ * key material on Kafka or in the events table, the KEK) is checked in cluster mode only.
+ */
+describeModes(modesFromEnv(), 'keys and self-contained tokens (%s mode)', (mode) => {
+  let d: Deployment;
+  const cluster = mode === 'cluster';
+  /** The nodes by name: node-a and node-b (embedded: both names are the one node), node-c once started. */
   const nodes: Record<string, Node> = {};
-  const kek = randomBytes(32);
-  const admin = basic('admin', 'keys-admin-password');
+  /** Nodes this suite starts beside the deployment's. */
+  const extra: Node[] = [];
+  let admin: string;
   let service: { clientId: string; clientSecret: string };
-  let listener: Awaited<ReturnType<typeof probe>>;
-  const prefix = uniqueName('keys');
+  let listener: Awaited<ReturnType<typeof probe>> | undefined;
 
   const start = async (name: string) => {
-    nodes[name] = await startNode('server', { ...env, AUTHZ_NODE_ID: name });
+    nodes[name] = await startNode('server', { ...d.env, AUTHZ_NODE_ID: name });
+    extra.push(nodes[name]);
     return nodes[name];
   };
   const keysOf = async (node: Node) => (await api(`${node.url}/admin/keys`, { auth: admin })).body;
   const active = async (node: Node, token: string) => (await introspect(node.url, service, token)).active;
 
   beforeAll(async () => {
-    database = await createDatabase('authz_keys');
-    env = {
-      AUTHZ_DATABASE_URL: database.url,
-      AUTHZ_KAFKA_BROKERS: KAFKA_BROKERS,
-      AUTHZ_KAFKA_TOPIC_PREFIX: prefix,
-      AUTHZ_ADMIN_USER: 'admin',
-      AUTHZ_ADMIN_PASSWORD: 'keys-admin-password',
-      AUTHZ_KEK: kek.toString('base64'),
-      AUTHZ_RELAY_POLL_MS: '200',
-    };
-    await Promise.all([start('node-a'), start('node-b')]);
-    listener = await probe([`${prefix}.keyring`, `${prefix}.client`, `${prefix}.grant`, `${prefix}.user`]);
+    d = await startDeployment(mode, { name: 'keys', env: { AUTHZ_RELAY_POLL_MS: '200' }, adminPassword: 'keys-admin-password' });
+    admin = d.admin;
+    nodes['node-a'] = d.a;
+    nodes['node-b'] = d.b;
+    if (cluster) listener = await probe([`${d.topicPrefix}.keyring`, `${d.topicPrefix}.client`, `${d.topicPrefix}.grant`, `${d.topicPrefix}.user`]);
     service = await serviceClient(nodes['node-a'].url, admin, 'voicemail');
   });
 
   afterAll(async () => {
     await listener?.close();
-    for (const node of Object.values(nodes)) {
+    for (const node of extra) {
       node.process.kill('SIGCONT');
       await node.stop();
     }
-    await database?.drop();
+    await d?.stop();
   });
 
   it('mints on node A an access token in the CUCM format that node B validates on its own', async () => {
@@ -84,13 +86,13 @@ describe('cluster keys and self-contained tokens', () => {
     expect((await keysOf(nodes['node-b']))[kind].fingerprint).toBe(regenerated.body.fingerprint);
   });
 
-  it('a node started after a regeneration, or restarted, holds the same keys; a frozen node shows as a mismatch', async () => {
+  (cluster ? it : it.skip)('cluster: a node started after a regeneration, or restarted, holds the same keys; a frozen node shows as a mismatch', async () => {
     const reference = await keysOf(nodes['node-a']);
     const late = await start('node-c');
     expect((await keysOf(late)).node).toMatchObject({ signing: reference.signing.fingerprint, encryption: reference.encryption.fingerprint });
 
-    await nodes['node-b'].stop();
-    const restarted = await start('node-b');
+    const restarted = await d.restart(nodes['node-b']);
+    nodes['node-b'] = restarted;
     expect((await keysOf(restarted)).node).toMatchObject({ signing: reference.signing.fingerprint, encryption: reference.encryption.fingerprint });
     let cluster = (await api(`${nodes['node-a'].url}/admin/cluster/keys`, { auth: admin })).body;
     expect(cluster.allMatch).toBe(true);
@@ -112,6 +114,16 @@ describe('cluster keys and self-contained tokens', () => {
       late.process.kill('SIGCONT');
     }
     await waitFor(async () => (await api(`${nodes['node-a'].url}/admin/cluster/keys`, { auth: admin })).body.allMatch, 30_000, 'node C to catch up');
+  });
+
+  (cluster ? it.skip : it)('embedded: restarted, the node holds the same keys, and a token issued before the restart stays valid', async () => {
+    const reference = await keysOf(nodes['node-a']);
+    const before = await clientCredentialsToken(nodes['node-a'].url, service);
+    nodes['node-a'] = nodes['node-b'] = await d.restart(nodes['node-a']);
+    const after = await keysOf(nodes['node-a']);
+    expect(after).toMatchObject({ clusterId: reference.clusterId, signing: reference.signing, encryption: reference.encryption });
+    expect(after.node).toMatchObject({ signing: reference.signing.fingerprint, encryption: reference.encryption.fingerprint });
+    expect(await active(nodes['node-a'], before)).toBe(true);
   });
 
   describe('key distribution to resource servers', () => {
@@ -161,8 +173,9 @@ describe('cluster keys and self-contained tokens', () => {
     await expect(wrongCredentials.validate(after)).rejects.toThrow('HTTP 401');
   });
 
-  it('never lets plaintext key material out: not on Kafka, not in the events table, not in a log line', async () => {
-    const client = new pg.Client({ connectionString: database.url });
+  (cluster ? it : it.skip)('cluster: never lets plaintext key material out: not on Kafka, not in the events table, not in a log line', async () => {
+    const kek = d.kek!;
+    const client = new pg.Client({ connectionString: d.databaseUrl });
     await client.connect();
     const { rows } = await client.query(`SELECT data::text AS data, data AS json FROM events WHERE type = 'KeyRegenerated'`);
     await client.end();
@@ -180,10 +193,11 @@ describe('cluster keys and self-contained tokens', () => {
         secrets.push(jwk.d!, jwk.p!, jwk.q!);
       }
     }
-    await waitFor(() => listener.received.filter((r: Received) => r.event.type === 'KeyRegenerated').length >= rows.length, 30_000, 'key events on Kafka');
-    const kafkaText = listener.received.map((r) => JSON.stringify(r)).join('\n');
+    const received = listener!.received;
+    await waitFor(() => received.filter((r: Received) => r.event.type === 'KeyRegenerated').length >= rows.length, 30_000, 'key events on Kafka');
+    const kafkaText = received.map((r) => JSON.stringify(r)).join('\n');
     const eventsText = rows.map((r) => r.data).join('\n');
-    const logs = Object.values(nodes).map((n) => n.output()).join('\n');
+    const logs = [...new Set([...d.nodes, ...Object.values(nodes)])].map((n) => n.output()).join('\n');
     expect(logs).toContain('key cache: now holds');
     for (const secret of secrets) {
       expect(secret.length).toBeGreaterThan(20);
@@ -193,8 +207,8 @@ describe('cluster keys and self-contained tokens', () => {
     }
   });
 
-  it('refuses to start in cluster mode without the key-encryption key', async () => {
-    const { AUTHZ_KEK: _, ...withoutKek } = env;
+  (cluster ? it : it.skip)('cluster: refuses to start in cluster mode without the key-encryption key', async () => {
+    const { AUTHZ_KEK: _, ...withoutKek } = d.env;
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = execFile(process.execPath, ['dist/apps/authz-server/src/main.js'], { env: { PATH: process.env.PATH, ...withoutKek, AUTHZ_PORT: '0' } }, (_e, _o, stderr) =>
         resolve({ code: child.exitCode, stderr }),
