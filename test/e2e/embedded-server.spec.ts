@@ -1,42 +1,51 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, basic, startNode, type Node } from '../support/processes';
+import { describeModes, modesFromEnv, startDeployment, type Deployment } from '../support/deployment';
+import { waitFor } from '../support/infra';
+import { api, basic, type Node } from '../support/processes';
 
 /**
- * The README's first command on a bare machine: embedded mode, no PostgreSQL or Kafka
- * configured, serves /health and the parameters API.
+ * The README's first command on a bare machine (embedded mode: no PostgreSQL or Kafka
+ * configured) and the same on a cluster (two nodes and a projector): serves /health and the
+ * parameters API (seed S9). In a cluster the change is made on node A and read on node B.
  */
-describe('authz-server in embedded mode', () => {
+describeModes(modesFromEnv(), 'authz-server: health and the parameters API (%s mode)', (mode) => {
+  let d: Deployment;
   let node: Node;
-  let dataDir: string;
   let admin: string;
+  const cluster = mode === 'cluster';
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'authz-embedded-'));
-    node = await startNode('server', { AUTHZ_DATA_DIR: dataDir, AUTHZ_NODE_ID: 'embedded-1' });
-    const passwordFile = join(dataDir, 'admin-password');
-    expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
-    admin = basic('admin', readFileSync(passwordFile, 'utf8').trim());
+    d = await startDeployment(mode, { name: 'params' });
+    node = d.a;
+    if (!cluster) {
+      // The generated admin password is for the operator only.
+      expect(statSync(join(d.dataDir!, 'admin-password')).mode & 0o777).toBe(0o600);
+    }
+    admin = d.admin;
   });
 
   afterAll(async () => {
-    await node?.stop();
+    await d?.stop();
   });
 
   const parameters = (options: Parameters<typeof api>[1] = {}) => api(`${node.url}/admin/parameters`, { auth: admin, ...options });
 
   it('prints where it listens and how to reach the admin API', () => {
-    expect(node.output()).toContain(`listening on ${node.url}`);
-    expect(node.output()).toContain('embedded mode');
-    expect(node.output()).toContain('admin-password');
+    for (const each of d.nodes) {
+      expect(each.output()).toContain(`listening on ${each.url}`);
+      expect(each.output()).toContain(`${mode} mode`);
+      expect(each.output()).toContain(cluster ? 'admin:       user "admin"' : 'admin-password');
+    }
   });
 
-  it('is live and ready without Kafka or PostgreSQL running', async () => {
-    const health = await api(`${node.url}/health`);
-    expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ status: 'up', mode: 'embedded', checks: { database: 'up', transport: 'up' } });
-    expect((await api(`${node.url}/health/live`)).status).toBe(200);
+  it(cluster ? 'is live and ready with PostgreSQL and Kafka, on every node' : 'is live and ready without Kafka or PostgreSQL running', async () => {
+    for (const each of d.nodes) {
+      const health = await api(`${each.url}/health`);
+      expect(health.status).toBe(200);
+      expect(health.body).toMatchObject({ status: 'up', mode, checks: cluster ? { database: 'up', kafka: 'up' } : { database: 'up', transport: 'up' } });
+      expect((await api(`${each.url}/health/live`)).status).toBe(200);
+    }
   });
 
   it('answers the seed defaults, then a change made through the command, the event and the projection', async () => {
@@ -48,12 +57,20 @@ describe('authz-server in embedded mode', () => {
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ oauthWithRefreshLoginFlow: 'Enabled', refreshTokenExpiryDays: 30, accessTokenExpiryMinutes: 60 });
 
-    const after = await parameters();
+    // Embedded: read back at once. Cluster: on the other node, once the projector applied it.
+    const after = cluster
+      ? await waitFor(async () => {
+          const seen = await api(`${d.b.url}/admin/parameters`, { auth: admin });
+          return seen.body.oauthWithRefreshLoginFlow === 'Enabled' && seen;
+        }, 30_000, 'node B to answer the change')
+      : await parameters();
     expect(after.body).toMatchObject({ oauthWithRefreshLoginFlow: 'Enabled', refreshTokenExpiryDays: 30, updatedBy: 'user:admin' });
     expect(after.body.position).toBeGreaterThanOrEqual(put.body.position);
 
-    const history = await api(`${node.url}/admin/parameters/history`, { auth: admin });
-    expect(history.body[0]).toMatchObject({ actor: 'user:admin', nodeId: 'embedded-1', changes: { oauthWithRefreshLoginFlow: 'Enabled', refreshTokenExpiryDays: 30 } });
+    for (const each of d.nodes) {
+      const history = await api(`${each.url}/admin/parameters/history`, { auth: admin });
+      expect(history.body[0]).toMatchObject({ actor: 'user:admin', nodeId: d.nodeIds[0], changes: { oauthWithRefreshLoginFlow: 'Enabled', refreshTokenExpiryDays: 30 } });
+    }
   });
 
   describe('bad input changes nothing', () => {
@@ -62,6 +79,8 @@ describe('authz-server in embedded mode', () => {
       historyLength = (await api(`${node.url}/admin/parameters/history?limit=500`, { auth: admin })).body.length;
     });
     afterAll(async () => {
+      // Cluster: whatever was appended would have reached the projection by now.
+      await d.caughtUp();
       expect((await api(`${node.url}/admin/parameters/history?limit=500`, { auth: admin })).body).toHaveLength(historyLength);
     });
 
@@ -128,8 +147,7 @@ describe('authz-server in embedded mode', () => {
   });
 
   it('keeps its data across a restart', async () => {
-    await node.stop();
-    node = await startNode('server', { AUTHZ_DATA_DIR: dataDir, AUTHZ_NODE_ID: 'embedded-1' });
+    node = await d.restart(node);
     const response = await parameters();
     expect(response.body).toMatchObject({ oauthWithRefreshLoginFlow: 'Enabled', refreshTokenExpiryDays: 30 });
   });
