@@ -1,39 +1,27 @@
-import { randomBytes } from 'node:crypto';
-import { KAFKA_BROKERS, createDatabase, uniqueName, waitFor } from '../support/infra';
-import { api, basic, startNode, type Node } from '../support/processes';
+import { describeModes, modesFromEnv, startDeployment, type Deployment } from '../support/deployment';
+import { waitFor } from '../support/infra';
+import { api, basic, type Node } from '../support/processes';
 
-
-/** Two server nodes and a projector sharing one real PostgreSQL and one real Kafka. */
-describe('a cluster of two nodes and a projector', () => {
-  let database: Awaited<ReturnType<typeof createDatabase>>;
+/**
+ * Two server nodes and a projector sharing one real PostgreSQL and one real Kafka: the relay
+ * (one node at a time, taken over when it dies), changes crossing nodes through Kafka, the
+ * projector killed mid-stream. Needs Kafka and several processes: cluster mode only (the
+ * parameters API itself runs in both modes in embedded-server.spec.ts).
+ */
+describeModes(modesFromEnv(['cluster']), 'a cluster of two nodes and a projector (%s mode)', (mode) => {
+  let d: Deployment;
   let nodeA: Node;
   let nodeB: Node;
-  let projector: Node;
-  let env: Record<string, string>;
   const admin = basic('admin', 'cluster-admin-password');
 
   beforeAll(async () => {
-    database = await createDatabase('authz_e2e');
-    env = {
-      AUTHZ_DATABASE_URL: database.url,
-      AUTHZ_KAFKA_BROKERS: KAFKA_BROKERS,
-      AUTHZ_KAFKA_TOPIC_PREFIX: uniqueName('e2e'),
-      AUTHZ_ADMIN_USER: 'admin',
-      AUTHZ_ADMIN_PASSWORD: 'cluster-admin-password',
-      AUTHZ_RELAY_POLL_MS: '200',
-      AUTHZ_KEK: randomBytes(32).toString('base64'),
-    };
     // Both nodes start at once: one creates the admin account, the other finds it.
-    [nodeA, nodeB] = await Promise.all([
-      startNode('server', { ...env, AUTHZ_NODE_ID: 'node-a' }),
-      startNode('server', { ...env, AUTHZ_NODE_ID: 'node-b' }),
-    ]);
-    projector = await startNode('projector', { ...env, AUTHZ_NODE_ID: 'projector-1' });
+    d = await startDeployment(mode, { name: 'e2e', adminPassword: 'cluster-admin-password', env: { AUTHZ_RELAY_POLL_MS: '200' } });
+    [nodeA, nodeB] = [d.a, d.b];
   });
 
   afterAll(async () => {
-    await Promise.all([nodeA?.stop(), nodeB?.stop(), projector?.stop()]);
-    await database?.drop();
+    await d?.stop();
   });
 
   const params = (node: Node) => api(`${node.url}/admin/parameters`, { auth: admin });
@@ -75,9 +63,9 @@ describe('a cluster of two nodes and a projector', () => {
       }
     })();
     await waitFor(async () => (await history(nodeA)).body.length > 20, 60_000, 'the projector to be mid-stream');
-    await projector.stop('SIGKILL');
+    expect(await d.stopProjector('SIGKILL')).toBe(true);
     await writing;
-    projector = await startNode('projector', { ...env, AUTHZ_NODE_ID: 'projector-1' });
+    expect(await d.startProjector()).toBe(true);
     const live = await waitFor(async () => {
       const response = await params(nodeA);
       return response.body.accessTokenExpiryMinutes === writes.at(-1) && response.body;
@@ -85,12 +73,12 @@ describe('a cluster of two nodes and a projector', () => {
     const liveHistory = (await history(nodeA)).body;
     expect(liveHistory).toHaveLength(writes.length + 1);
 
-    await projector.stop();
-    const rebuild = await startRebuild(env);
+    expect(await d.stopProjector()).toBe(true);
+    const rebuild = await startRebuild(d.env);
     expect(rebuild).toMatch(/rebuilt parameters: 121 events/);
     expect((await history(nodeA)).body).toEqual(liveHistory);
     expect((await params(nodeA)).body).toEqual(live);
-    projector = await startNode('projector', { ...env, AUTHZ_NODE_ID: 'projector-1' });
+    expect(await d.startProjector()).toBe(true);
   });
 
   it('keeps serving and relaying when the relaying node is killed', async () => {

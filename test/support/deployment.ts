@@ -90,8 +90,8 @@ export interface Deployment {
 
   /** `authz …` as an operator of this deployment runs it (embedded: in `home`, password found by itself; cluster: credentials in the environment). */
   authz(args: string[], options?: { node?: Node; stdin?: string; env?: Record<string, string>; cwd?: string }): Promise<CliRun>;
-  /** Cluster mode: stops / starts the projector; embedded mode has none (answers false, does nothing). */
-  stopProjector(): Promise<boolean>;
+  /** Cluster mode: stops (SIGTERM, or `signal`) / starts the projector; embedded mode has none (answers false, does nothing). */
+  stopProjector(signal?: NodeJS.Signals): Promise<boolean>;
   startProjector(): Promise<boolean>;
   /** Stops a server node and starts it again with the same environment and port; answers the new node. */
   restart(node: Node): Promise<Node>;
@@ -313,9 +313,9 @@ async function startCluster(options: DeploymentOptions): Promise<Deployment> {
     env,
     authz: (args, run = {}) =>
       runAuthz(args, { env: { AUTHZ_URL: (run.node ?? deployment.a).url, AUTHZ_ADMIN_USER: 'admin', AUTHZ_ADMIN_PASSWORD: adminPassword, ...run.env }, cwd: run.cwd, stdin: run.stdin }),
-    stopProjector: async () => {
+    stopProjector: async (signal?: NodeJS.Signals) => {
       if (!projector) return false;
-      await projector.stop();
+      await projector.stop(signal);
       projector = undefined;
       return true;
     },
