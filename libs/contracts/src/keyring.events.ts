@@ -34,3 +34,24 @@ export interface KeyRegeneratedV1 {
   wrapped: WrappedKey;
   reason: 'bootstrap' | 'regenerate';
 }
+
+/**
+ * v2 adds `revokeRefreshTokens`. A signing key regeneration leaves refresh tokens working by
+ * default (they are checked by their stored hash; the retired public key still verifies their
+ * signature until the longest refresh token lifetime has passed). With `true` (signing only),
+ * every refresh token whose family began before this event's position is revoked, on every
+ * node, at once. A v1 event reads as `false`.
+ */
+export interface KeyRegeneratedV2 extends KeyRegeneratedV1 {
+  revokeRefreshTokens: boolean;
+}
+
+/** v1 → v2: regenerations before v2 never revoked refresh tokens on purpose. */
+export const upcastKeyRegeneratedV1 = (data: unknown): KeyRegeneratedV2 => ({ ...(data as KeyRegeneratedV1), revokeRefreshTokens: false });
+
+/**
+ * Whether this KeyRegenerated (any version, e.g. straight off Kafka, which does not upcast)
+ * revoked refresh tokens: only an explicit `true` does.
+ */
+export const revokesRefreshTokens = (data: unknown): boolean =>
+  (data as Partial<KeyRegeneratedV2> | null)?.revokeRefreshTokens === true && (data as KeyRegeneratedV1).kind === 'signing';

@@ -1,5 +1,6 @@
 import type { EventEnvelope } from './envelope';
-import { upcast } from './registry';
+import { CURRENT_SCHEMA_VERSIONS, upcast } from './registry';
+import { KEY_REGENERATED, revokesRefreshTokens } from './keyring.events';
 import { categoryOf, streamId, topicFor } from './streams';
 
 const envelope = (type: string, schemaVersion: number, data: unknown): EventEnvelope => ({
@@ -37,5 +38,24 @@ describe('streams', () => {
   it('refuses a stream of no known category', () => {
     expect(() => categoryOf('nope-1')).toThrow('no known category');
     expect(() => categoryOf('nodash')).toThrow();
+  });
+});
+
+describe('KeyRegenerated', () => {
+  const v1 = { kind: 'signing', kid: 'c:f', fingerprint: 'f', wrapped: {}, reason: 'regenerate' };
+
+  it('is at v2; a v1 event reads as a regeneration that did not revoke refresh tokens', () => {
+    expect(CURRENT_SCHEMA_VERSIONS[KEY_REGENERATED]).toBe(2);
+    const read = upcast(envelope(KEY_REGENERATED, 1, v1));
+    expect(read.schemaVersion).toBe(2);
+    expect(read.data).toEqual({ ...v1, revokeRefreshTokens: false });
+  });
+
+  it('revokes refresh tokens only when a signing regeneration says true, whatever version comes off the wire', () => {
+    expect(revokesRefreshTokens(v1)).toBe(false);
+    expect(revokesRefreshTokens({ ...v1, revokeRefreshTokens: true })).toBe(true);
+    expect(revokesRefreshTokens({ ...v1, revokeRefreshTokens: 'true' })).toBe(false);
+    expect(revokesRefreshTokens({ ...v1, kind: 'encryption', revokeRefreshTokens: true })).toBe(false);
+    expect(revokesRefreshTokens(null)).toBe(false);
   });
 });

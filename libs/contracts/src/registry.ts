@@ -1,7 +1,7 @@
 import type { DomainEvent, EventEnvelope } from './envelope';
 import { ENTERPRISE_PARAMETERS_CHANGED } from './parameters.events';
 import { USER_REGISTERED } from './user.events';
-import { CLUSTER_INITIALIZED, KEY_REGENERATED } from './keyring.events';
+import { CLUSTER_INITIALIZED, KEY_REGENERATED, upcastKeyRegeneratedV1 } from './keyring.events';
 import { CLIENT_REGISTERED } from './client.events';
 import { AUTHORIZATION_CODE_ISSUED, AUTHORIZATION_CODE_REDEEMED, TOKEN_ISSUED, TOKEN_REFRESHED, TOKEN_REVOKED, REFRESH_TOKEN_ROTATED, REFRESH_TOKEN_REUSE_DETECTED, ACCESS_TOKEN_REVOKED } from './token.events';
 import { SIGN_IN_FAILED, SIGN_IN_SUCCEEDED } from './signin.events';
@@ -13,7 +13,7 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   [ENTERPRISE_PARAMETERS_CHANGED]: 1,
   [USER_REGISTERED]: 1,
   [CLUSTER_INITIALIZED]: 1,
-  [KEY_REGENERATED]: 1,
+  [KEY_REGENERATED]: 2,
   [CLIENT_REGISTERED]: 1,
   [TOKEN_ISSUED]: 1,
   [TOKEN_REFRESHED]: 1,
@@ -44,7 +44,9 @@ export type UpcasterTable = Record<string, Record<number, Upcaster>>;
  * Upcasters turn an old payload into the next version's: `upcasters[type][v]` maps v → v+1.
  * Readers call `upcast` so that they only ever see current schemas.
  */
-const UPCASTERS: UpcasterTable = {};
+const UPCASTERS: UpcasterTable = {
+  [KEY_REGENERATED]: { 1: upcastKeyRegeneratedV1 },
+};
 
 export function upcast<D = unknown>(
   event: EventEnvelope,

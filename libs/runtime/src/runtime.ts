@@ -56,6 +56,7 @@ import {
   ProjectionRunner,
   ReadModels1700000000001,
   TokenDetailsAndAudit1700000000004,
+  KeyRegenerationRevocations1700000000020,
   projectionLag,
   type Projection,
   type ProjectionLag,
@@ -98,6 +99,7 @@ export const MIGRATIONS = [
   EventsByCategory1700000000009,
   GrantDecisions1700000000010,
   OutboxWithoutForeignKey1700000000011,
+  KeyRegenerationRevocations1700000000020,
 ];
 /** The read models of the cluster: every projection runner, every replay and every lag report takes this list. */
 export const readModelProjections = (): Projection[] => [

@@ -1,4 +1,4 @@
-import { streamId, type EventEnvelope, type KeyKind, type KeyRegeneratedV1 } from '@authz/contracts';
+import { streamId, type EventEnvelope, type KeyKind, type KeyRegeneratedV2 } from '@authz/contracts';
 import { KEY_RING_STREAM_ID, KeyRing } from '@authz/domain';
 import type { EventStore } from '../ports';
 
@@ -17,8 +17,8 @@ export async function loadKeyRing(store: EventStore): Promise<{ ring: KeyRing; e
 
 /** The current key of a kind as admins see it: hashes and dates, never material. */
 export function keyInfo(events: readonly EventEnvelope[], kind: KeyKind): KeyInfo | null {
-  const event = events.findLast((e) => e.type === 'KeyRegenerated' && (e.data as KeyRegeneratedV1).kind === kind);
+  const event = events.findLast((e) => e.type === 'KeyRegenerated' && (e.data as KeyRegeneratedV2).kind === kind);
   if (!event) return null;
-  const { kid, fingerprint } = event.data as KeyRegeneratedV1;
+  const { kid, fingerprint } = event.data as KeyRegeneratedV2;
   return { kid, fingerprint, createdAt: event.occurredAt };
 }

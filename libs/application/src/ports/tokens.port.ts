@@ -24,7 +24,20 @@ export interface MintedRefreshToken {
   expiresAt: Date;
 }
 
-export type RefreshTokenCheck = { valid: true; tid: string; clientId: string; hash: string } | { valid: false; code: string; reason: string };
+export type RefreshTokenCheck =
+  | {
+      valid: true;
+      tid: string;
+      clientId: string;
+      hash: string;
+      /**
+       * The event position of the latest signing key regeneration that revoked refresh tokens,
+       * read from the event store when the token was checked (0: none). A token whose family
+       * began before it is revoked: `assertNotRevokedByKeyRegeneration(grant.origin, revokedBefore)`.
+       */
+      revokedBefore?: number;
+    }
+  | { valid: false; code: string; reason: string };
 
 /** Mints and validates self-contained access tokens, and refresh tokens, with this node's current cluster keys. */
 export interface AccessTokens {

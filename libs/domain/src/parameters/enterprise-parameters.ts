@@ -23,6 +23,9 @@ const RANGES = {
   refreshTokenExpiryDays: { min: 1, max: 90, unit: 'days' },
 } as const;
 
+/** The longest a refresh token can live (seed S9): what retired signing keys are kept for. */
+export const REFRESH_TOKEN_EXPIRY_DAYS_MAX = RANGES.refreshTokenExpiryDays.max;
+
 /**
  * Checks a partial update as a client sent it (any JSON) and returns it typed.
  * Every problem is reported at once, so that a client can fix its request in one go.

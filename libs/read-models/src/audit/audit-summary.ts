@@ -31,6 +31,15 @@ type Data = Record<string, any>;
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 const who = (d: Data) => (d.userId ? `user ${d.userId}` : `client ${d.clientId}`);
 
+/** What a regeneration did to the tokens issued before it (a bootstrap replaced nothing). */
+function regenerationEffect(d: Data): string {
+  if (d.reason === 'bootstrap') return '';
+  if (d.kind === 'encryption') return '; access tokens encrypted with the previous key are rejected, refresh tokens (not encrypted) still work';
+  return d.revokeRefreshTokens === true
+    ? '; access tokens signed with the previous key are rejected, and every refresh token issued before it is revoked'
+    : '; access tokens signed with the previous key are rejected, refresh tokens still work (the previous key verifies them until they expire)';
+}
+
 /**
  * One line a person can read, from the event's own fields only. Key events never show key
  * material (the wrapped key stays in the store); token events show ids, never tokens.
@@ -40,7 +49,7 @@ const SUMMARIES: Record<string, (d: Data) => string> = {
     `parameters changed: ${Object.entries(d.changes ?? {}).map(([k, v]) => `${k} ${JSON.stringify(d.previous?.[k])} → ${JSON.stringify(v)}`).join(', ')}`,
   [USER_REGISTERED]: (d) => `local user ${d.userId} registered with roles ${(d.roles ?? []).join(', ')}`,
   [CLUSTER_INITIALIZED]: (d) => `cluster ${d.clusterId} initialized`,
-  [KEY_REGENERATED]: (d) => `${d.kind} key ${d.reason === 'bootstrap' ? 'created' : 'regenerated'}: kid ${d.kid}, fingerprint ${d.fingerprint}`,
+  [KEY_REGENERATED]: (d) => `${d.kind} key ${d.reason === 'bootstrap' ? 'created' : 'regenerated'}: kid ${d.kid}, fingerprint ${d.fingerprint}${regenerationEffect(d)}`,
   [CLIENT_REGISTERED]: (d) => `${d.type} client ${d.clientId} ("${d.clientName}") registered for ${(d.grantTypes ?? []).join(', ')}`,
   [TOKEN_ISSUED]: (d) => `${d.grantType} issued an access token${d.refreshToken ? ' and a refresh token' : ''} to ${who(d)} via client ${d.clientId}`,
   [TOKEN_REFRESHED]: (d) => `refresh token ${d.tid} of ${who(d)} gave a new access token`,

@@ -8,18 +8,32 @@ import {
   type ClusterInitializedV1,
   type EventEnvelope,
   type KeyKind,
-  type KeyRegeneratedV1,
+  type KeyRegeneratedV2,
   type ProjectionReplayedV1,
   type WrappedKey,
 } from '@authz/contracts';
 import type { EventStore, EventTransport, Subscription } from '@authz/application';
-import type { Database } from '@authz/event-store';
+import { retiredKeyVerifiesRefreshTokens } from '@authz/domain';
+import { Batcher, HOT_PATH_BATCHING, type Database } from '@authz/event-store';
 
 export interface CachedSigningKey {
   kid: string;
   fingerprint: string;
   privateKey: KeyObject;
   publicKey: KeyObject;
+}
+
+/**
+ * A signing key a regeneration replaced: its public half only, kept to verify the refresh
+ * tokens it signed (never an access token) until `retiredKeyVerifiesRefreshTokens` says no more.
+ */
+export interface RetiredSigningKey {
+  kid: string;
+  fingerprint: string;
+  publicKey: KeyObject;
+  /** When, and at which event position, the regeneration that replaced it happened. */
+  retiredAt: string;
+  retiredPosition: number;
 }
 
 export interface CachedEncryptionKey {
@@ -36,6 +50,14 @@ interface HeldKeys {
   cluster?: string;
   signing?: CachedSigningKey;
   encryption?: CachedEncryptionKey;
+  /** Newest first. */
+  retired: RetiredSigningKey[];
+}
+
+/** The key ring's head and the latest regeneration that revoked refresh tokens, as the event store has them. */
+interface KeyRingHead {
+  version: number;
+  revokedBefore: number;
 }
 
 const KEY_RING = streamId('keyring', 'cluster');
@@ -49,7 +71,10 @@ const HEARTBEAT_MS = 10_000;
  * and records in `node_key_fingerprints` what it holds, so that nodes can be compared.
  */
 export class KeyCache {
-  private held: HeldKeys = { version: 0 };
+  private held: HeldKeys = { version: 0, retired: [] };
+  /** Concurrent refresh grants share one read of the key ring's head. */
+  private readonly heads = new Batcher<null, KeyRingHead>(undefined, (batch) => this.readHead(batch.length), HOT_PATH_BATCHING);
+  private catchingUp?: Promise<void>;
   private subscription?: Subscription;
   private heartbeat?: NodeJS.Timeout;
   private startedAt = Date.now();
@@ -77,6 +102,42 @@ export class KeyCache {
 
   get encryption(): CachedEncryptionKey | undefined {
     return this.held.encryption;
+  }
+
+  /** The signing keys regenerations replaced that still verify refresh tokens, newest first. */
+  get retiredSigningKeys(): readonly RetiredSigningKey[] {
+    const now = Date.now();
+    return this.held.retired.filter((key) => retiredKeyVerifiesRefreshTokens(key.retiredAt, now));
+  }
+
+  /**
+   * The key that verifies a REFRESH token with this kid: the current signing key, or a
+   * retired one that has not outlived the longest refresh token lifetime. Never use it for
+   * access tokens: those are valid under the current key only (seed S7). Refresh tokens can be
+   * trusted longer because the signature is not what makes them valid: the refresh grant also
+   * wants the token's hash in the event store, so a token forged with any key is refused.
+   */
+  refreshVerificationKey(kid: string, now: Date | number = Date.now()): { kid: string; publicKey: KeyObject } | undefined {
+    const { signing, retired } = this.held;
+    if (signing?.kid === kid) return signing;
+    const old = retired.find((key) => key.kid === kid);
+    return old && retiredKeyVerifiesRefreshTokens(old.retiredAt, now) ? old : undefined;
+  }
+
+  /**
+   * The event position of the latest signing key regeneration that revoked refresh tokens (0:
+   * none), read from the event store, not from this cache: a regeneration made on another node
+   * a moment ago counts before its event reaches this one. Every refresh token whose family
+   * began before it is revoked (`assertNotRevokedByKeyRegeneration` in @authz/domain). Seeing
+   * the key ring ahead of what it holds, this cache first takes the new keys from the store.
+   */
+  async refreshTokensRevokedBefore(): Promise<number> {
+    const head = await this.heads.add(null);
+    if (head.version > this.held.version) {
+      this.catchingUp ??= this.refresh().finally(() => (this.catchingUp = undefined));
+      await this.catchingUp;
+    }
+    return head.revokedBefore;
   }
 
   /** Called after the keys change, e.g. to drop caches of validated tokens. */
@@ -120,7 +181,7 @@ export class KeyCache {
       const ring = [...(events ?? (await this.store.readStream(KEY_RING)))]
         .filter((e) => e.streamId === KEY_RING)
         .sort((a, b) => a.streamVersion - b.streamVersion);
-      const fresh: HeldKeys = { version: 0 };
+      const fresh: HeldKeys = { version: 0, retired: [] };
       for (const event of ring) this.fold(fresh, event);
       this.held = fresh;
       for (const kind of KEY_KINDS) await this.record(kind);
@@ -170,12 +231,19 @@ export class KeyCache {
       return undefined;
     }
     if (event.type !== KEY_REGENERATED) return undefined;
-    const data = event.data as KeyRegeneratedV1;
+    const data = event.data as KeyRegeneratedV2;
     try {
       const material = this.unwrap(data.kid, data.wrapped);
       if (data.kind === 'signing') {
         const privateKey = createPrivateKey({ key: material, format: 'der', type: 'pkcs8' });
+        const previous = state.signing;
         state.signing = { kid: data.kid, fingerprint: data.fingerprint, privateKey, publicKey: createPublicKey(privateKey) };
+        if (previous && previous.kid !== data.kid) {
+          // Its refresh tokens keep working (unless the event revoked them, which the refresh grant
+          // decides from the store); its access tokens do not: this is a list apart.
+          const retired = { kid: previous.kid, fingerprint: previous.fingerprint, publicKey: previous.publicKey, retiredAt: event.occurredAt, retiredPosition: event.position };
+          state.retired = [retired, ...state.retired.filter((key) => key.kid !== previous.kid && key.kid !== data.kid && retiredKeyVerifiesRefreshTokens(key.retiredAt))];
+        }
       } else {
         state.encryption = { kid: data.kid, fingerprint: data.fingerprint, secret: createSecretKey(material) };
       }
@@ -185,6 +253,18 @@ export class KeyCache {
       this.log('error', `key cache: cannot take the new ${data.kind} key ${data.kid}: ${(error as Error).message}`);
       return undefined;
     }
+  }
+
+  private async readHead(callers: number): Promise<KeyRingHead[]> {
+    const [row] = await this.db.prepared<{ version: number | null; revoked_before: string | null }>(
+      'authz_key_ring_head',
+      `SELECT max(stream_version) AS version,
+              max(position) FILTER (WHERE type = '${KEY_REGENERATED}' AND data->>'kind' = 'signing' AND data->>'revokeRefreshTokens' = 'true') AS revoked_before
+         FROM events WHERE stream_id = $1`,
+      [KEY_RING],
+    );
+    const head = { version: Number(row?.version ?? 0), revokedBefore: Number(row?.revoked_before ?? 0) };
+    return Array.from({ length: callers }, () => head);
   }
 
   private inTurn<T>(work: () => Promise<T>): Promise<T> {

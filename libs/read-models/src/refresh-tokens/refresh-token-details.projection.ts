@@ -1,5 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import {
+  KEY_REGENERATED,
+  revokesRefreshTokens,
   REFRESH_TOKEN_ROTATED,
   REFRESH_TOKENS_PURGED,
   REFRESH_TOKENS_REVOKED,
@@ -31,7 +33,7 @@ const REVOCATION_LOCK = 0x52544431;
  */
 export class RefreshTokenDetailsProjection implements Projection {
   readonly name = 'refreshtokendetails';
-  readonly categories = ['grant', 'revocation', 'maintenance'] as const;
+  readonly categories = ['grant', 'revocation', 'maintenance', 'keyring'] as const;
 
   /** One rule per event type it reads. */
   private readonly rules: Record<string, (manager: EntityManager, event: EventEnvelope) => Promise<void>> = {
@@ -55,6 +57,7 @@ export class RefreshTokenDetailsProjection implements Projection {
       );
     },
     [REFRESH_TOKENS_REVOKED]: (manager, event) => this.revokedByAdmin(manager, event as EventEnvelope<RefreshTokensRevokedV1>),
+    [KEY_REGENERATED]: (manager, event) => this.revokedByKeyRegeneration(manager, event),
     [REFRESH_TOKENS_PURGED]: async (manager, event) => {
       // Live, the purge job deleted these rows already; in a rebuild, this deletes them again.
       const { through } = event.data as RefreshTokensPurgedV1;
@@ -65,6 +68,8 @@ export class RefreshTokenDetailsProjection implements Projection {
   /** What no rule reads: other events of its categories, and the grants of access tokens alone. */
   ignores(event: EventEnvelope): boolean {
     if (event.type === TOKEN_ISSUED) return !(event.data as TokenIssuedV1).refreshToken;
+    // Of the key ring, only a signing key regeneration that revoked refresh tokens changes rows.
+    if (event.type === KEY_REGENERATED) return !revokesRefreshTokens(event.data);
     return !Object.hasOwn(this.rules, event.type);
   }
 
@@ -107,6 +112,7 @@ export class RefreshTokenDetailsProjection implements Projection {
   async clear(manager: EntityManager): Promise<void> {
     await manager.query('DELETE FROM refreshtokendetails');
     await manager.query('DELETE FROM refresh_token_revocations');
+    await manager.query('DELETE FROM refresh_token_key_revocations');
   }
 
   private async issued(manager: EntityManager, events: readonly EventEnvelope<TokenIssuedV1>[]): Promise<void> {
@@ -134,16 +140,40 @@ export class RefreshTokenDetailsProjection implements Projection {
                                         parent_pkid, issued_at, issued_position, family_position, node_id, revoked_at, revoked_reason)
        SELECT t.pkid, t.hash, t.userid, t.clientid, t.validity, CASE WHEN r.position IS NULL THEN 'active' ELSE 'revoked' END,
               t.scope, t.grant_type, t.family, t.parent, t.issued_at, t.issued_position, t.family_position, t.node_id,
-              r.occurred_at, CASE WHEN r.position IS NULL THEN NULL ELSE 'admin' END
+              r.occurred_at, r.reason
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[],
                      $10::timestamptz[], $11::bigint[], $12::bigint[], $13::text[])
               AS t (pkid, hash, userid, clientid, validity, scope, grant_type, family, parent, issued_at, issued_position, family_position, node_id)
          LEFT JOIN LATERAL (
-           SELECT position, occurred_at FROM refresh_token_revocations
-            WHERE userid = t.userid AND position > t.family_position AND (clientid IS NULL OR clientid = t.clientid)
+           SELECT position, occurred_at, reason FROM (
+             SELECT position, occurred_at, 'admin' AS reason FROM refresh_token_revocations
+              WHERE userid = t.userid AND position > t.family_position AND (clientid IS NULL OR clientid = t.clientid)
+             UNION ALL
+             SELECT position, occurred_at, 'key_regenerated' FROM refresh_token_key_revocations
+              WHERE position > t.family_position AND t.validity > occurred_at) any_revocation
             ORDER BY position LIMIT 1) r ON true
        ON CONFLICT (pkid) DO NOTHING`,
       Array.from({ length: 13 }, (_, i) => rows.map((row) => row[i])),
+    );
+  }
+
+  /**
+   * A signing key regeneration with revokeRefreshTokens: every token whose family began before
+   * it, and that had not expired by then, is revoked ('key_regenerated'); it is remembered, so
+   * that a token projected later (another topic) is stored revoked. One UPDATE, however many
+   * rows: a rare admin action.
+   */
+  private async revokedByKeyRegeneration(manager: EntityManager, event: EventEnvelope): Promise<void> {
+    if (!revokesRefreshTokens(event.data)) return;
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [REVOCATION_LOCK]);
+    await manager.query(
+      `INSERT INTO refresh_token_key_revocations (position, occurred_at, actor, kid) VALUES ($1, $2, $3, $4) ON CONFLICT (position) DO NOTHING`,
+      [event.position, event.occurredAt, event.actor, (event.data as { kid?: string }).kid ?? null],
+    );
+    await manager.query(
+      `UPDATE refreshtokendetails SET state = 'revoked', revoked_at = $1, revoked_reason = 'key_regenerated'
+        WHERE state IN ('active', 'rotated') AND family_position < $2 AND validity > $1`,
+      [event.occurredAt, event.position],
     );
   }
 

@@ -3,17 +3,27 @@ import { OAuthError } from '@authz/application';
 import type { KeyCache } from '@authz/read-models';
 import { AccessTokenCache, SignatureCache, hashToken, mintAccessToken, mintRefreshToken, validateAccessToken, validateRefreshToken, type AccessTokenClaims as TokenClaims, type KeyRing } from '@authz/tokens';
 
-/** Access tokens under this node's current keys: any node validates what any other minted. */
+/**
+ * Access tokens under this node's current keys: any node validates what any other minted.
+ * Refresh tokens under the current signing key or a retired one (KeyCache.refreshVerificationKey).
+ */
 export class KeyCacheAccessTokens implements AccessTokens {
   private readonly verified = new SignatureCache(10_000);
   private readonly validated = new AccessTokenCache<TokenClaims>(10_000);
   private readonly ring: KeyRing;
+  private readonly refreshRing: KeyRing;
 
   constructor(private readonly keys: KeyCache) {
-    // Only the current keys: a token under a regenerated key is unknown_key (seed S7).
+    // Only the current keys: an access token under a regenerated key is unknown_key (seed S7).
     this.ring = {
       verificationKey: (kid) => (keys.signing?.kid === kid ? keys.signing : undefined),
       encryptionKey: (kid) => (keys.encryption?.kid === kid ? keys.encryption : undefined),
+    };
+    // Refresh tokens survive a signing key regeneration: the retired public keys verify them
+    // (their stored hash is what makes them valid); they are neither encrypted nor access tokens.
+    this.refreshRing = {
+      verificationKey: (kid) => keys.refreshVerificationKey(kid),
+      encryptionKey: () => undefined,
     };
   }
 
@@ -42,8 +52,10 @@ export class KeyCacheAccessTokens implements AccessTokens {
   async validateRefresh(token: string): Promise<RefreshTokenCheck> {
     const issuer = this.keys.clusterId;
     if (!issuer) return { valid: false, code: 'unknown_key', reason: 'this node holds no keys yet' };
-    const result = await validateRefreshToken(token, this.ring, { issuer, cache: this.verified });
+    const result = await validateRefreshToken(token, this.refreshRing, { issuer, cache: this.verified });
     if (!result.valid) return result;
-    return { valid: true, tid: result.claims.tid, clientId: result.claims.ccid, hash: hashToken(token) };
+    // From the event store: a regeneration on another node counts before its event gets here.
+    const revokedBefore = await this.keys.refreshTokensRevokedBefore();
+    return { valid: true, tid: result.claims.tid, clientId: result.claims.ccid, hash: hashToken(token), revokedBefore };
   }
 }

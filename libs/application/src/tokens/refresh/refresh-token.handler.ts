@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TOKEN_ISSUED, newEvent, streamId, type TokenIssuedV1 } from '@authz/contracts';
-import { GrantError, RefreshGrant } from '@authz/domain';
+import { GrantError, RefreshGrant, assertNotRevokedByKeyRegeneration } from '@authz/domain';
 import { ClientAuthenticator } from '../../clients/authenticate-client/authenticate-client';
 import { OAuthError } from '../../oauth-error';
 import {
@@ -62,6 +62,7 @@ export class RefreshTokenGrantHandler implements ICommandHandler<RefreshTokenGra
         const loaded = await this.history.load(check.tid);
         const grant = RefreshGrant.load(loaded.grant, loaded.revocations, loaded.version);
         const details = grant.usable(check.hash, clientId, new Date());
+        assertNotRevokedByKeyRegeneration(grant.origin, check.revokedBefore); // signing key regenerated with revokeRefreshTokens
         const access = await this.tokens.mint(
           { sub: details.userId ?? clientId, client_id: clientId, scope: details.scope, tid: details.refreshToken.tid },
           lifetimes.access,
