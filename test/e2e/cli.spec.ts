@@ -1,51 +1,59 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAuthz, type CliRun as Run } from '../support/cli';
-import { api, basic, freePort, startNode, type Node } from '../support/processes';
+import { describeModes, modesFromEnv, startDeployment, type Deployment } from '../support/deployment';
+import { api, basic, freePort, type Node } from '../support/processes';
 
 /**
  * The `authz` command as an operator runs it: a real process (the committed launcher and the
- * built dist/), talking to a real embedded server over HTTP only.
+ * built dist/), talking to a real server over HTTP only, in both modes. Embedded: in the
+ * directory that holds the server's .authz-data, the admin password found by the CLI itself.
+ * Cluster: against node A, the admin's credentials in the environment.
  */
-describe('authz CLI against an embedded server', () => {
+describeModes(modesFromEnv(), 'authz CLI: health, parameters and users (%s mode)', (mode) => {
+  let d: Deployment;
   let node: Node;
-  /** The operator's working directory: holds the server's .authz-data, as after `npm start`. */
+  /** The operator's working directory: embedded, where the server's .authz-data is, as after `npm start`; cluster, an empty one. */
   let home: string;
-  let dataDir: string;
-  let adminPassword: string;
+  const cluster = mode === 'cluster';
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'authz-cli-e2e-'));
-    dataDir = join(home, '.authz-data');
-    mkdirSync(dataDir);
-    node = await startNode('server', { AUTHZ_DATA_DIR: dataDir, AUTHZ_NODE_ID: 'cli-node' });
-    adminPassword = readFileSync(join(dataDir, 'admin-password'), 'utf8').trim();
+    d = await startDeployment(mode, { name: 'cli', nodeIds: ['cli-node', 'cli-node-b'] });
+    node = d.a;
+    home = d.home ?? mkdtempSync(join(tmpdir(), 'authz-cli-e2e-'));
   });
 
   afterAll(async () => {
-    await node?.stop();
+    await d?.stop();
   });
 
   const authz = (args: string[], options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<Run> =>
-    runAuthz(args, { env: { AUTHZ_URL: node.url, ...options.env }, cwd: options.cwd ?? home, stdin: options.stdin });
+    d.authz(args, { node, env: options.env, cwd: options.cwd ?? home, stdin: options.stdin });
+  /** Cluster mode: the parameters are read from their projection; wait for it (embedded reads its writes at once). */
+  const projected = async () => {
+    if (cluster) await d.caughtUp();
+  };
 
-  const admin = () => basic('admin', adminPassword);
-  const historyLength = async () => (await api(`${node.url}/admin/parameters/history?limit=500`, { auth: admin() })).body.length;
+  const admin = () => d.admin;
+  const historyLength = async () => {
+    await projected();
+    return (await api(`${node.url}/admin/parameters/history?limit=500`, { auth: admin() })).body.length;
+  };
   const noStackTrace = (run: Run) => expect(run.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
 
   it('health: prints the status and the checks, exit 0', async () => {
     const run = await authz(['health']);
     expect(run).toMatchObject({ code: 0, stderr: '' });
-    expect(run.stdout).toContain(`up (node cli-node, embedded mode) at ${node.url}`);
+    expect(run.stdout).toContain(`up (node cli-node, ${mode} mode) at ${node.url}`);
     expect(run.stdout).toMatch(/database\s+up/);
-    expect(run.stdout).toMatch(/transport\s+up/);
+    expect(run.stdout).toMatch(cluster ? /kafka\s+up/ : /transport\s+up/);
 
     const json = await authz(['health', '--json']);
-    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'up', mode: 'embedded', checks: { database: 'up' } });
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'up', mode, checks: { database: 'up' } });
   });
 
-  it('params get: the seed names and defaults, with the embedded admin password found by itself', async () => {
+  it(`params get: the seed names and defaults, ${cluster ? 'the credentials from the environment' : 'with the embedded admin password found by itself'}`, async () => {
     const run = await authz(['params', 'get']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -74,6 +82,7 @@ describe('authz CLI against an embedded server', () => {
     expect(run.stdout).toMatch(/OAuth Access Token Expiry Timer \(minutes\)\s+30/);
     expect(run.stdout).toContain('Saved');
 
+    await projected();
     const get = await authz(['params', 'get', '--json']);
     expect(JSON.parse(get.stdout)).toMatchObject({
       oauthWithRefreshLoginFlow: 'Enabled',
@@ -93,6 +102,7 @@ describe('authz CLI against an embedded server', () => {
 
   it('params history --limit and --json', async () => {
     await authz(['params', 'set', 'access-token-expiry=45']);
+    await projected();
     const run = await authz(['params', 'history', '--limit', '1', '--json']);
     expect(run.code).toBe(0);
     const changes = JSON.parse(run.stdout);
@@ -192,7 +202,8 @@ describe('authz CLI against an embedded server', () => {
   });
 
   it('no credentials at all (another directory, no terminal): exit 4 with a hint', async () => {
-    const run = await authz(['params', 'get'], { cwd: mkdtempSync(join(tmpdir(), 'authz-cli-nocreds-')) });
+    // Nothing but the URL: no credentials in the environment (in either mode), no .authz-data here.
+    const run = await runAuthz(['params', 'get'], { env: { AUTHZ_URL: node.url }, cwd: mkdtempSync(join(tmpdir(), 'authz-cli-nocreds-')) });
     expect(run.code).toBe(4);
     expect(run.stderr).toContain('authentication required');
     expect(run.stderr).toContain('--password-file');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { runAuthz, type CliRun } from './cli';
 import { KAFKA_BROKERS, ROOT, createDatabase, uniqueName, waitFor } from './infra';
-import { basic, freePort, startNode, type Node } from './processes';
+import { api, basic, freePort, startNode, type Node } from './processes';
 
 /**
  * The two ways authz is deployed (DESIGN §2): `embedded`, what `npm start` runs (one process,
@@ -98,7 +98,8 @@ export interface Deployment {
   /**
    * Waits until every read model caught up with the event store: no projection lags on
    * /metrics (either mode; every node reports it), and in cluster mode also the outbox is
-   * empty and the audit, which reads every event, holds as many entries as the store has events.
+   * empty, the audit, which reads every event, holds as many entries as the store has events,
+   * and every node answers the latest parameters (a cluster node caches them for a second).
    * Cluster mode needs the projector running for this.
    */
   caughtUp(timeoutMs?: number): Promise<void>;
@@ -333,6 +334,15 @@ async function startCluster(options: DeploymentOptions): Promise<Deployment> {
         timeoutMs,
         'the projector to catch up',
       );
+      // A cluster node caches the parameters for a second: wait until each answers the last change.
+      const [last] = (await api(`${deployment.a.url}/admin/parameters/history?limit=1`, { auth: deployment.admin })).body as { position: number }[];
+      for (const node of base.state.servers) {
+        await waitFor(
+          async () => ((await api(`${node.url}/admin/parameters`, { auth: deployment.admin })).body.position ?? -1) >= (last?.position ?? 0),
+          timeoutMs,
+          `${node.url} to answer the latest parameters`,
+        );
+      }
     },
     query,
     seed: query,

@@ -266,6 +266,37 @@ describe('keys and clients (in-process, scripted server)', () => {
     if (code !== 0) expect(result.stderr).toContain('cancelled: the signing key is unchanged');
   });
 
+  it('set key regen says what it does to refresh tokens: kept by default, revoked with --revoke-refresh-tokens, untouched by encryption', async () => {
+    const kept = await cli(['set', 'key', 'regen', 'signing'], keysServer, { ...admin, stdin: 'y\n', tty: true });
+    expect(kept.stderr).toContain('Refresh tokens keep working');
+    expect(kept.stderr).toContain('--revoke-refresh-tokens');
+    expect(kept.calls[1].body).toBeUndefined();
+    expect(kept.stdout).toContain('Refresh tokens still work: the old public key verifies them until they expire.');
+
+    const revoking = (call: Call) => (call.method === 'GET' ? keysServer(call) : { status: 200, body: { ...regenerated, revokeRefreshTokens: true } });
+    const revoked = await cli(['set', 'key', 'regen', 'signing', '--revoke-refresh-tokens'], revoking, { ...admin, stdin: 'y\n', tty: true });
+    expect(revoked.code).toBe(0);
+    expect(revoked.stderr).toContain('every refresh token issued before now is revoked too');
+    expect(revoked.calls[1]).toMatchObject({ method: 'POST', url: 'http://srv:1/admin/keys/signing/regenerate', body: { revokeRefreshTokens: true } });
+    expect(revoked.stdout).toContain('Every refresh token issued before it is revoked');
+
+    // A server that ignored the flag: the CLI does not claim what did not happen.
+    const ignored = await cli(['set', 'key', 'regen', 'signing', '--revoke-refresh-tokens', '--yes'], keysServer, admin);
+    expect(ignored.code).toBe(EXIT.refused);
+    expect(ignored.stderr).toContain('refresh tokens were NOT revoked');
+
+    const piped = await cli(['set', 'key', 'regen', 'signing', '--revoke-refresh-tokens'], keysServer, { ...admin, stdin: 'yes\n' });
+    expect(piped.code).toBe(EXIT.usage);
+    expect(piped.stderr).toContain('every refresh token issued before now would be revoked');
+
+    const encryption = await cli(['set', 'key', 'regen', 'encryption', '--revoke-refresh-tokens', '--yes'], keysServer, admin);
+    expect(encryption.code).toBe(EXIT.usage);
+    expect(encryption.calls).toHaveLength(0);
+    expect(encryption.stderr).toContain('applies to the signing key only');
+    const encryptionPrompt = await cli(['set', 'key', 'regen', 'encryption'], keysServer, { ...admin, stdin: 'n\n', tty: true });
+    expect(encryptionPrompt.stderr).toContain('Refresh tokens are not encrypted: they keep working');
+  });
+
   const clusterAnswer = (stale: boolean) => ({
     keyRing: ring,
     nodes: [

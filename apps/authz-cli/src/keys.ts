@@ -29,6 +29,8 @@ export interface KeyRingAnswer {
 export interface RegeneratedKey extends KeyInfo {
   kind: KeyKind;
   position: number;
+  /** Whether the regeneration also revoked every refresh token issued before it (absent: an older server, no). */
+  revokeRefreshTokens?: boolean;
 }
 
 export interface NodeKeys {

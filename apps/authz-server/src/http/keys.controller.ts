@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, HttpStatus, Param, Post, Req, ServiceUnavailableException, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Req, ServiceUnavailableException, UnsupportedMediaTypeException, UseGuards } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { KEY_KINDS, type KeyKind } from '@authz/contracts';
 import { GetClusterKeysQuery, GetKeyRingQuery, RegenerateKeyCommand } from '@authz/application';
@@ -11,6 +11,34 @@ import { requestContext } from './request-context';
 function kindOf(value: string): KeyKind {
   if (!KEY_KINDS.includes(value as KeyKind)) throw new ValidationError('UNKNOWN_KEY_KIND', 'the key kind is "signing" or "encryption"');
   return value as KeyKind;
+}
+
+/**
+ * The options of a regeneration: no body (or an empty JSON object) and no query for the
+ * default, else `{"revokeRefreshTokens": true|false}` as JSON, or `?revokeRefreshTokens=true|false`.
+ */
+function regenerationOptions(body: unknown, query: Record<string, unknown>, req: AuthenticatedRequest): { revokeRefreshTokens: boolean } {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+    throw new UnsupportedMediaTypeException({ error: 'invalid_request', error_description: 'send the options as application/json, or no body' });
+  }
+  if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
+    throw new ValidationError('REGENERATE_NOT_AN_OBJECT', 'the body must be empty or a JSON object such as {"revokeRefreshTokens": true}');
+  }
+  const { revokeRefreshTokens: fromBody, ...others } = (body ?? {}) as Record<string, unknown>;
+  const unknownField = Object.keys(others)[0] ?? Object.keys(query).find((name) => name !== 'revokeRefreshTokens');
+  if (unknownField !== undefined) {
+    throw new ValidationError('REGENERATE_UNKNOWN_FIELD', `unknown option ${JSON.stringify(unknownField.slice(0, 64))}: only revokeRefreshTokens is accepted`);
+  }
+  if (fromBody !== undefined && typeof fromBody !== 'boolean') throw new ValidationError('REVOKE_REFRESH_TOKENS_NOT_BOOLEAN', 'revokeRefreshTokens must be true or false');
+  const fromQuery = query.revokeRefreshTokens;
+  if (fromQuery !== undefined && fromQuery !== 'true' && fromQuery !== 'false') {
+    throw new ValidationError('REVOKE_REFRESH_TOKENS_NOT_BOOLEAN', 'revokeRefreshTokens must be true or false');
+  }
+  if (fromBody !== undefined && fromQuery !== undefined && fromBody !== (fromQuery === 'true')) {
+    throw new ValidationError('REVOKE_REFRESH_TOKENS_CONFLICT', 'revokeRefreshTokens says one thing in the body and another in the query');
+  }
+  return { revokeRefreshTokens: fromBody === true || fromQuery === 'true' };
 }
 
 /** Seed S7, S8: show the keys as hashes, regenerate them, compare the nodes. */
@@ -39,8 +67,11 @@ export class KeysController {
 
   @Post('keys/:kind/regenerate')
   @HttpCode(HttpStatus.OK)
-  async regenerate(@Param('kind') kind: string, @Req() req: AuthenticatedRequest) {
-    const result = await this.commandBus.execute(new RegenerateKeyCommand(kindOf(kind), requestContext(req)));
+  async regenerate(@Param('kind') kind: string, @Body() body: unknown, @Query() query: Record<string, unknown>, @Req() req: AuthenticatedRequest) {
+    // Access tokens under the old key stop validating; refresh tokens keep working unless
+    // revokeRefreshTokens (signing only) revokes every one issued before the regeneration.
+    const options = regenerationOptions(body, query ?? {}, req);
+    const result = await this.commandBus.execute(new RegenerateKeyCommand(kindOf(kind), requestContext(req), options));
     // This node uses the new key at once; the others follow through the event.
     await this.runtime.keys!.refresh();
     return result;
