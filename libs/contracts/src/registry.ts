@@ -5,7 +5,7 @@ import { CLUSTER_INITIALIZED, KEY_REGENERATED, upcastKeyRegeneratedV1 } from './
 import { CLIENT_REGISTERED } from './client.events';
 import { AUTHORIZATION_CODE_ISSUED, AUTHORIZATION_CODE_REDEEMED, TOKEN_ISSUED, TOKEN_REFRESHED, TOKEN_REVOKED, REFRESH_TOKEN_ROTATED, REFRESH_TOKEN_REUSE_DETECTED, ACCESS_TOKEN_REVOKED } from './token.events';
 import { SIGN_IN_FAILED, SIGN_IN_SUCCEEDED } from './signin.events';
-import { REFRESH_TOKENS_REVOKED } from './revocation.events';
+import { REFRESH_TOKEN_FAMILY_REVOKED, REFRESH_TOKENS_REVOKED } from './revocation.events';
 import { PROJECTION_REPLAYED, REFRESH_TOKENS_PURGED } from './maintenance.events';
 
 /** The schema version each event type is written with today. */
@@ -26,6 +26,7 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   [AUTHORIZATION_CODE_ISSUED]: 1,
   [AUTHORIZATION_CODE_REDEEMED]: 1,
   [REFRESH_TOKENS_REVOKED]: 1,
+  [REFRESH_TOKEN_FAMILY_REVOKED]: 1,
   [REFRESH_TOKENS_PURGED]: 1,
   [PROJECTION_REPLAYED]: 1,
 };

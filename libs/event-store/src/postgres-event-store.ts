@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { upcast, type DomainEvent, type EventEnvelope } from '@authz/contracts';
-import { ConcurrencyError, type EventStore, type RequestContext, type StreamAppend, type Transaction } from '@authz/application';
+import { ConcurrencyError, type EventStore, type RequestContext, type StreamAppend, type StreamCondition, type Transaction } from '@authz/application';
 import { managerOf, type Database } from './database';
 import { Batcher, HOT_PATH_BATCHING, type BatcherOptions } from './batcher';
 
@@ -57,7 +57,22 @@ interface AppendSet {
   appends: readonly StreamAppend[];
   context: RequestContext;
   occurredAt: string;
+  conditions: readonly StreamCondition[];
 }
+
+/** The advisory-lock namespace (first key of the two-key form) of streams' decisions. */
+const STREAM_LOCKS = 0x53544d31;
+
+/**
+ * Shared locks on the streams appends are conditioned on, exclusive ones on the streams of
+ * decisive appends; in one order (by key), so that two batches cannot deadlock, and each key
+ * once, exclusive if any of the batch wants it so.
+ */
+const LOCK_STREAMS = `
+  SELECT CASE WHEN l.exclusive THEN pg_advisory_xact_lock(${STREAM_LOCKS}, l.key)::text
+              ELSE pg_advisory_xact_lock_shared(${STREAM_LOCKS}, l.key)::text END
+    FROM (SELECT hashtext(s.stream_id) AS key, bool_or(s.exclusive) AS exclusive
+            FROM unnest($1::text[], $2::boolean[]) AS s (stream_id, exclusive) GROUP BY 1 ORDER BY 1) l`;
 
 interface AppendedRow {
   position: string;
@@ -77,7 +92,8 @@ interface PendingEvent {
  * Append sets, of one request or of many, in one statement. Each stream's version is checked
  * against the set's expectation; a set with a stale stream is left out whole (its result: no
  * rows), the others are inserted. A writer elsewhere that takes one of the versions meanwhile
- * makes the statement fail on the unique (stream, version) key. Only the positions come back:
+ * makes the statement fail on the unique (stream, version) key. A set's conditions (streams it
+ * read but does not write) are checked as its streams are. Only the positions come back:
  * the node has the rest, and sending the events' JSON back cost both sides.
  */
 const APPEND_SETS = `
@@ -87,7 +103,9 @@ const APPEND_SETS = `
       AS i (set_no, event_id, stream_id, stream_version, expected, type, schema_version, occurred_at,
             correlation_id, actor, data, n)),
   stale AS (
-    SELECT c.set_no FROM (SELECT DISTINCT set_no, stream_id, expected FROM input) c
+    SELECT c.set_no FROM (SELECT DISTINCT set_no, stream_id, expected FROM input
+                          UNION ALL
+                          SELECT * FROM unnest($13::int[], $14::text[], $15::int[])) c (set_no, stream_id, expected)
      WHERE (SELECT coalesce(max(e.stream_version), 0) FROM events e WHERE e.stream_id = c.stream_id) <> c.expected),
   appended AS (
     INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, occurred_at,
@@ -128,10 +146,11 @@ export class PostgresEventStore implements EventStore {
     return (await this.appendAll([{ streamId, expectedVersion, events }], context))[0];
   }
 
-  async appendAll(appends: readonly StreamAppend[], context: RequestContext): Promise<EventEnvelope[][]> {
+  async appendAll(appends: readonly StreamAppend[], context: RequestContext, conditions: readonly StreamCondition[] = []): Promise<EventEnvelope[][]> {
     const streams = new Set(appends.map((a) => a.streamId));
     if (streams.size !== appends.length) throw new TypeError('appendAll: a stream may be named once');
-    const set: AppendSet = { appends: appends.filter((a) => a.events.length > 0), context, occurredAt: new Date().toISOString() };
+    if (conditions.some((c) => streams.has(c.streamId))) throw new TypeError('appendAll: a stream appended to is checked at its expected version, not as a condition');
+    const set: AppendSet = { appends: appends.filter((a) => a.events.length > 0), context, occurredAt: new Date().toISOString(), conditions };
     if (set.appends.length === 0) return appends.map(() => []);
     const appended = await this.groupCommit.add(set);
     if (!appended) throw new ConcurrencyError(set.appends[0].streamId, set.appends[0].expectedVersion);
@@ -139,12 +158,14 @@ export class PostgresEventStore implements EventStore {
     return appends.map((a) => appended.filter((e) => e.streamId === a.streamId));
   }
 
+  /** Always decisive: appends in a unit of work are few, and some decide (an admin revocation). */
   private async appendInTransaction(append: StreamAppend, context: RequestContext, tx: Transaction): Promise<EventEnvelope[]> {
-    const set = { appends: [append], context, occurredAt: new Date().toISOString() };
+    const set: AppendSet = { appends: [append], context, occurredAt: new Date().toISOString(), conditions: [] };
     const pending = this.pending([set]);
     let rows: AppendedRow[];
     try {
-      rows = await managerOf(tx).query(APPEND_SETS, this.parameters(pending));
+      if (!this.db.embedded) await managerOf(tx).query(LOCK_STREAMS, [[append.streamId], [true]]);
+      rows = await managerOf(tx).query(APPEND_SETS, this.parameters(pending, [set]));
     } catch (error) {
       if (isStreamVersionConflict(error)) throw new ConcurrencyError(append.streamId, append.expectedVersion);
       throw error;
@@ -163,7 +184,7 @@ export class PostgresEventStore implements EventStore {
   private async appendBatch(batch: AppendSet[]): Promise<(EventEnvelope[] | undefined)[]> {
     try {
       const pending = this.pending(batch);
-      const rows = await this.db.prepared<AppendedRow>('authz_append_sets', APPEND_SETS, this.parameters(pending));
+      const rows = await this.insert(batch, this.parameters(pending, batch));
       this.db.committed();
       return this.positioned(pending, rows, batch.length).map((set) => (set.length > 0 ? set : undefined));
     } catch (error) {
@@ -171,6 +192,35 @@ export class PostgresEventStore implements EventStore {
       if (batch.length === 1) return [undefined];
       return Promise.all(batch.map(async (set) => (await this.appendBatch([set]))[0]));
     }
+  }
+
+  /**
+   * One statement, or, in cluster mode when a set is decisive or conditioned, one transaction
+   * that takes the streams' locks first: the statement then reads what every decisive append
+   * that held a lock committed (in one statement, its snapshot would predate the wait).
+   * Embedded mode has one session: its statements never overlap.
+   */
+  private async insert(batch: readonly AppendSet[], parameters: unknown[]): Promise<AppendedRow[]> {
+    const locks = batch.flatMap((set) => [
+      ...set.appends.filter((a) => a.decisive).map((a) => [a.streamId, true] as const),
+      ...set.conditions.map((c) => [c.streamId, false] as const),
+    ]);
+    if (this.db.embedded || locks.length === 0) return this.db.prepared<AppendedRow>('authz_append_sets', APPEND_SETS, parameters);
+    const outcome = await this.db.withSession(async (session) => {
+      await session.query('BEGIN');
+      try {
+        await session.prepared('authz_lock_streams', LOCK_STREAMS, [locks.map((l) => l[0]), locks.map((l) => l[1])]);
+        const rows = await session.prepared<AppendedRow>('authz_append_sets', APPEND_SETS, parameters);
+        await session.query('COMMIT');
+        return { rows };
+      } catch (error) {
+        // A lost version check is an answer, not a broken session: it goes back to the pool.
+        await session.query('ROLLBACK');
+        return { error };
+      }
+    });
+    if ('error' in outcome) throw outcome.error;
+    return outcome.rows;
   }
 
   private pending(batch: readonly AppendSet[]): PendingEvent[] {
@@ -196,14 +246,15 @@ export class PostgresEventStore implements EventStore {
     );
   }
 
-  /** The statement's columns: one entry per event, its set's number and its stream's expectation. */
-  private parameters(pending: readonly PendingEvent[]): unknown[] {
+  /** The statement's columns: one entry per event, its set's number and its stream's expectation; then each set's conditions. */
+  private parameters(pending: readonly PendingEvent[], batch: readonly AppendSet[]): unknown[] {
     const columns: unknown[][] = Array.from({ length: 11 }, () => []);
     for (const { envelope: e, json, setNo, expected } of pending) {
       const row = [setNo, e.eventId, e.streamId, e.streamVersion, expected, e.type, e.schemaVersion, e.occurredAt, e.correlationId, e.actor, json];
       row.forEach((value, c) => columns[c].push(value));
     }
-    return [...columns, this.nodeId];
+    const conditions = batch.flatMap((set, setNo) => set.conditions.map((c) => [setNo, c.streamId, c.version] as const));
+    return [...columns, this.nodeId, conditions.map((c) => c[0]), conditions.map((c) => c[1]), conditions.map((c) => c[2])];
   }
 
   /**

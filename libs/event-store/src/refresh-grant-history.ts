@@ -1,4 +1,5 @@
 import {
+  REFRESH_TOKEN_FAMILY_REVOKED,
   REFRESH_TOKEN_ROTATED,
   REFRESH_TOKENS_REVOKED,
   TOKEN_ISSUED,
@@ -27,6 +28,7 @@ interface RevocationCheck {
   userId: string;
   clientId: string;
   issuedAt: Date;
+  family?: string;
 }
 
 /**
@@ -96,7 +98,11 @@ export class PostgresRefreshGrantHistory implements RefreshGrantHistory {
            SELECT 1 FROM events r
             WHERE r.stream_id = $3 AND r.type = '${REFRESH_TOKENS_REVOKED}'
               AND r.position > coalesce((i.data->>'familyPosition')::bigint, i.position)
-              AND (r.data->>'clientId' IS NULL OR r.data->>'clientId' = i.data->>'clientId'))`;
+              AND (r.data->>'clientId' IS NULL OR r.data->>'clientId' = i.data->>'clientId'))
+         AND NOT EXISTS (
+           SELECT 1 FROM events f
+            WHERE f.stream_id = $3 AND f.type = '${REFRESH_TOKEN_FAMILY_REVOKED}'
+              AND f.data->>'family' = coalesce(i.data->>'family', i.data->'refreshToken'->>'tid'))`;
     const params = [userId, clientId, streamId('revocation', userId)];
     const [row] = tx ? await managerOf(tx).query(sql, params) : await this.db.query<{ live: number }>(sql, params);
     return Number(row.live);
@@ -108,19 +114,23 @@ export class PostgresRefreshGrantHistory implements RefreshGrantHistory {
   }
 
   /** Concurrent checks (introspection of users' tokens) share one query. */
-  revokedSince(userId: string, clientId: string, issuedAt: Date): Promise<boolean> {
-    return this.revocationChecks.add({ userId, clientId, issuedAt });
+  revokedSince(userId: string, clientId: string, issuedAt: Date, family?: string): Promise<boolean> {
+    return this.revocationChecks.add({ userId, clientId, issuedAt, family });
   }
 
   private async revokedSinceAll(checks: readonly RevocationCheck[]): Promise<boolean[]> {
-    const rows = await this.db.prepared<{ stream_id: string; client_id: string | null; occurred_at: Date }>(
+    const rows = await this.db.prepared<{ stream_id: string; type: string; client_id: string | null; family: string | null; occurred_at: Date }>(
       'authz_revocations_of_users',
-      `SELECT stream_id, data->>'clientId' AS client_id, occurred_at FROM events
-        WHERE stream_id = ANY($1::text[]) AND type = '${REFRESH_TOKENS_REVOKED}'`,
+      `SELECT stream_id, type, data->>'clientId' AS client_id, data->>'family' AS family, occurred_at FROM events
+        WHERE stream_id = ANY($1::text[]) AND type IN ('${REFRESH_TOKENS_REVOKED}', '${REFRESH_TOKEN_FAMILY_REVOKED}')`,
       [[...new Set(checks.map((c) => streamId('revocation', c.userId)))]],
     );
-    return checks.map(({ userId, clientId, issuedAt }) =>
-      rows.some((r) => r.stream_id === streamId('revocation', userId) && new Date(r.occurred_at) > issuedAt && (r.client_id === null || r.client_id === clientId)),
+    return checks.map(({ userId, clientId, issuedAt, family }) =>
+      rows.some((r) => {
+        if (r.stream_id !== streamId('revocation', userId)) return false;
+        if (r.type === REFRESH_TOKEN_FAMILY_REVOKED) return family !== undefined && r.family === family;
+        return new Date(r.occurred_at) > issuedAt && (r.client_id === null || r.client_id === clientId);
+      }),
     );
   }
 }

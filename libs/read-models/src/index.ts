@@ -13,6 +13,7 @@ export * from './clients/clients.projection';
 export * from './migrations/1700000000003-clients';
 export * from './migrations/1700000000004-token-details-and-audit';
 export * from './migrations/1700000000020-key-regeneration-revocations';
+export * from './migrations/1700000000013-family-revocations';
 export * from './refresh-tokens/refresh-token-details.projection';
 export * from './refresh-tokens/refresh-token-details.read-model';
 export * from './audit/audit.projection';

@@ -329,8 +329,13 @@ export class ProjectionRunner {
     if (projection.applyNew) {
       applied = await applyNewOnes(manager, projection, wanted);
     } else {
-      applied = wanted.length > 0 ? await claim(wanted) : [];
-      if (applied.length > 0) await applyAll(manager, projection, applied);
+      const free = projection.idempotent ? wanted.filter((e) => projection.idempotent!(e)) : [];
+      const claimed = free.length > 0 ? wanted.filter((e) => !projection.idempotent!(e)) : wanted;
+      applied = claimed.length > 0 ? await claim(claimed) : [];
+      // Idempotent events are applied every time they come, and counted never: whether one is
+      // new is what the runner does not record.
+      const applying = free.length > 0 ? [...applied, ...free].sort((a, b) => a.position - b.position) : applied;
+      if (applying.length > 0) await applyAll(manager, projection, applying);
     }
     await this.checkpoint(manager, projection, events.reduce((a, b) => (b.position > a.position ? b : a)));
     return applied;

@@ -20,6 +20,11 @@ export interface Projection {
    */
   ignores?(event: EventEnvelope): boolean;
   /**
+   * Events it applies whatever was applied before, with the same effect (a last use): the
+   * runner records no stream version for them, and may apply one twice.
+   */
+  idempotent?(event: EventEnvelope): boolean;
+  /**
    * For a projection that skips by itself what it applied before (the audit: one row per
    * position, inserted ON CONFLICT DO NOTHING): applies the events in order and answers the
    * positions that were new. The runner then records no stream versions for it.

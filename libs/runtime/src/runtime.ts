@@ -57,6 +57,7 @@ import {
   ReadModels1700000000001,
   TokenDetailsAndAudit1700000000004,
   KeyRegenerationRevocations1700000000020,
+  FamilyRevocations1700000000013,
   projectionLag,
   type Projection,
   type ProjectionLag,
@@ -99,6 +100,7 @@ export const MIGRATIONS = [
   EventsByCategory1700000000009,
   GrantDecisions1700000000010,
   OutboxWithoutForeignKey1700000000011,
+  FamilyRevocations1700000000013,
   KeyRegenerationRevocations1700000000020,
 ];
 /** The read models of the cluster: every projection runner, every replay and every lag report takes this list. */

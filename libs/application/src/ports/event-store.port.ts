@@ -19,6 +19,21 @@ export interface StreamAppend {
   streamId: string;
   expectedVersion: number;
   events: readonly DomainEvent[];
+  /**
+   * The append decides something that appends conditioned on this stream rely on (a
+   * revocation, a rotation): it waits for those in flight, and those after it see it.
+   */
+  decisive?: boolean;
+}
+
+/**
+ * A stream an append read to decide, but does not write: the append commits only if the
+ * stream is still at `version`, checked after any decisive append to it in flight committed.
+ * Appends with conditions on one stream do not conflict with each other.
+ */
+export interface StreamCondition {
+  streamId: string;
+  version: number;
 }
 
 export interface EventStore {
@@ -36,8 +51,9 @@ export interface EventStore {
   /**
    * Appends to several streams at once: all of them or, when one is no longer at its expected
    * version, none (ConcurrencyError). Each stream may be named once. Answers each stream's events.
+   * With `conditions`, also none when one of those streams moved (ConcurrencyError).
    */
-  appendAll(appends: readonly StreamAppend[], context: RequestContext): Promise<EventEnvelope[][]>;
+  appendAll(appends: readonly StreamAppend[], context: RequestContext, conditions?: readonly StreamCondition[]): Promise<EventEnvelope[][]>;
   /** The stream's events in version order; within `tx` when given. */
   readStream(streamId: string, tx?: Transaction): Promise<EventEnvelope[]>;
   /** Whether any of these streams holds an event of one of these types: one query. */

@@ -12,8 +12,11 @@ export interface RefreshGrantHistory {
   countLive(userId: string, clientId: string | null, tx?: Transaction): Promise<number>;
   /** Whether a refresh token was ever issued to this user. */
   hasGrants(userId: string): Promise<boolean>;
-  /** Whether an admin revoked this user's tokens (of this client) after `issuedAt`. */
-  revokedSince(userId: string, clientId: string, issuedAt: Date): Promise<boolean>;
+  /**
+   * Whether an admin revoked this user's tokens (of this client) after `issuedAt`, or, given
+   * the token's refresh-token family, that family was revoked.
+   */
+  revokedSince(userId: string, clientId: string, issuedAt: Date, family?: string): Promise<boolean>;
 }
 
 export const REFRESH_GRANT_HISTORY = Symbol('RefreshGrantHistory');

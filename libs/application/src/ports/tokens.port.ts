@@ -4,6 +4,8 @@ export interface AccessTokenClaims {
   scope: string;
   /** The refresh grant the token came from, so that revoking the grant revokes it too. */
   tid?: string;
+  /** The family of that refresh token (its first token's tid), so that revoking the family revokes it too. */
+  fam?: string;
 }
 
 export interface MintedAccessToken {
@@ -13,7 +15,7 @@ export interface MintedAccessToken {
 }
 
 export type TokenCheck =
-  | { valid: true; claims: Record<string, unknown> & { sub: string; client_id: string; scope: string; exp: number; iat: number; jti: string; iss: string; tid?: string } }
+  | { valid: true; claims: Record<string, unknown> & { sub: string; client_id: string; scope: string; exp: number; iat: number; jti: string; iss: string; tid?: string; fam?: string } }
   | { valid: false; code: string; reason: string };
 
 export interface MintedRefreshToken {

@@ -1,4 +1,5 @@
 import {
+  REFRESH_TOKEN_FAMILY_REVOKED,
   REFRESH_TOKEN_REUSE_DETECTED,
   REFRESH_TOKEN_ROTATED,
   REFRESH_TOKENS_REVOKED,
@@ -33,12 +34,15 @@ const revocation = (position: number, clientId: string | null, userId = 'alice')
   envelope(REFRESH_TOKENS_REVOKED, { userId, clientId, count: 1 }, position, `revocation-${userId}`);
 
 describe('RefreshGrant', () => {
-  it('given an issued grant, when refreshed, then TokenRefreshed with a new access token and the same validity', () => {
+  it('given an issued grant, when refreshed, then TokenRefreshed for the access token, and nothing on the grant', () => {
     const grant = RefreshGrant.load([envelope(TOKEN_ISSUED, issued(), 10)]);
-    grant.refresh({ clientId: 'app', tokenHash: 'h1', now: NOW, accessToken: { jti: 'jti-2', expiresAt: access.expiresAt } });
-    expect(grant.uncommittedEvents()).toEqual([
-      { type: TOKEN_REFRESHED, schemaVersion: 1, data: { clientId: 'app', userId: 'alice', tid: 't1', accessToken: { jti: 'jti-2', expiresAt: access.expiresAt } } },
-    ]);
+    const event = grant.refresh({ clientId: 'app', tokenHash: 'h1', now: NOW, accessToken: { jti: 'jti-2', expiresAt: access.expiresAt } });
+    expect(event).toEqual({
+      type: TOKEN_REFRESHED, schemaVersion: 1, data: { clientId: 'app', userId: 'alice', tid: 't1', accessToken: { jti: 'jti-2', expiresAt: access.expiresAt } },
+    });
+    // Concurrent refreshes of one token do not contend for the grant's version.
+    expect(grant.uncommittedEvents()).toEqual([]);
+    expect(grant.version).toBe(1);
   });
 
   it.each([
@@ -63,7 +67,7 @@ describe('RefreshGrant', () => {
     }
     // A live grant appends after the events it was not given.
     const live = RefreshGrant.load([envelope(TOKEN_ISSUED, issued(), 10)], [], 300);
-    live.refresh({ clientId: 'app', tokenHash: 'h1', now: NOW, accessToken: access });
+    live.revoke('client_request');
     expect(live.version).toBe(300);
     expect(live.uncommittedEvents()).toHaveLength(1);
     expect(() => RefreshGrant.load([envelope(TOKEN_ISSUED, issued(), 10), revoked], [], 1)).toThrow(RangeError);
@@ -137,9 +141,45 @@ describe('RefreshGrant', () => {
       expect(grant.uncommittedEvents()[0].data).toMatchObject({ family: 't1', source: { address: '10.0.0.1' } });
     });
 
+    it('tells what a use will be before anything is signed: first, grace, then reuse', () => {
+      const decide = (grant: RefreshGrant, afterMs: number) => grant.rotationState({ clientId: 'app', tokenHash: 'h1', now: new Date(NOW.getTime() + afterMs), graceSeconds: 10 });
+      expect(decide(RefreshGrant.load([envelope(TOKEN_ISSUED, issued(), 10)]), 0)).toBe('first');
+      expect(decide(rotated(), 5_000)).toBe('grace');
+      expect(decide(rotated(), 11_000)).toBe('reused');
+      // A refused token is refused before any decision, as by `usable`.
+      expect(() => rotated().rotationState({ clientId: 'other', tokenHash: 'h1', now: NOW, graceSeconds: 10 })).toThrow(expect.objectContaining({ code: 'REFRESH_TOKEN_OF_ANOTHER_CLIENT' }));
+    });
+
     it('a rotated token cannot be refreshed without rotation', () => {
       expect(() => rotated().refresh({ clientId: 'app', tokenHash: 'h1', now: NOW, accessToken: access })).toThrow(expect.objectContaining({ code: 'REFRESH_TOKEN_ROTATED' }));
     });
+  });
+});
+
+describe('family revocation', () => {
+  const familyRevoked = (position: number, family: string) =>
+    envelope(REFRESH_TOKEN_FAMILY_REVOKED, { userId: 'alice', clientId: 'app', family, tid: 't1', reason: 'reuse_detected' }, position, 'revocation-alice');
+
+  it('given a revocation of its family, whenever made, every token of the family is refused: the first and its successors', () => {
+    const first = RefreshGrant.load([envelope(TOKEN_ISSUED, issued(), 10)], [familyRevoked(20, 't1')]);
+    const successor = issued({ refreshToken: { tid: 't3', hash: 'h3', expiresAt: LATER }, family: 't1', parentTid: 't2', familyPosition: 10 });
+    const later = RefreshGrant.load([envelope(TOKEN_ISSUED, successor, 30, 'grant-t3')], [familyRevoked(20, 't1')]);
+    expect(() => first.usable('h1', 'app', NOW)).toThrow(expect.objectContaining({ code: 'REFRESH_TOKEN_REVOKED' }));
+    expect(() => later.usable('h3', 'app', NOW)).toThrow(expect.objectContaining({ code: 'REFRESH_TOKEN_REVOKED' }));
+  });
+
+  it("leaves the user's other families alone", () => {
+    const other = issued({ refreshToken: { tid: 't9', hash: 'h9', expiresAt: LATER } });
+    expect(RefreshGrant.load([envelope(TOKEN_ISSUED, other, 40, 'grant-t9')], [familyRevoked(20, 't1')]).isRevoked).toBe(false);
+  });
+
+  it('is one event on the user’s revocation stream', () => {
+    const revocations = new TokenRevocations().loadFromHistory([familyRevoked(20, 't0')]);
+    revocations.revokeFamily({ userId: 'alice', clientId: 'app', family: 't1', tid: 't2' });
+    expect(revocations.version).toBe(1);
+    expect(revocations.uncommittedEvents()).toEqual([
+      { type: REFRESH_TOKEN_FAMILY_REVOKED, schemaVersion: 1, data: { userId: 'alice', clientId: 'app', family: 't1', tid: 't2', reason: 'reuse_detected' } },
+    ]);
   });
 });
 

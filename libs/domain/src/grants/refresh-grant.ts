@@ -2,10 +2,12 @@ import {
   CURRENT_SCHEMA_VERSIONS,
   REFRESH_TOKEN_REUSE_DETECTED,
   REFRESH_TOKEN_ROTATED,
+  REFRESH_TOKEN_FAMILY_REVOKED,
   REFRESH_TOKENS_REVOKED,
   TOKEN_ISSUED,
   TOKEN_REFRESHED,
   TOKEN_REVOKED,
+  type RefreshTokenFamilyRevokedV1,
   type RefreshTokenReuseDetectedV1,
   type RefreshTokenRotatedV1,
   type RefreshTokensRevokedV1,
@@ -13,7 +15,7 @@ import {
   type TokenRefreshedV1,
   type TokenRevokedV1,
 } from '@authz/contracts';
-import type { EventEnvelope } from '@authz/contracts';
+import type { DomainEvent, EventEnvelope } from '@authz/contracts';
 import { AggregateRoot } from '../aggregate-root';
 import { DomainError } from '../errors';
 import { GrantError } from './authorization-code';
@@ -24,6 +26,9 @@ export type RotationOutcome =
   | { outcome: 'rotated' }
   | { outcome: 'grace'; successor: RefreshTokenRotatedV1['successor'] }
   | { outcome: 'reused' };
+
+/** What a use of a rotating refresh token will be, decided before any token is signed. */
+export type RotationState = 'first' | 'grace' | 'reused';
 
 /**
  * One refresh token (stream `grant-<tid>`): whether it still works is decided here, from the
@@ -36,10 +41,12 @@ export class RefreshGrant extends AggregateRoot {
   private rotated?: RefreshTokenRotatedV1;
   private issuedPosition?: number;
   private revokedByAdmin = false;
+  private revokedWithFamily = false;
 
   /**
    * The grant's own events, and the admin revocations of its user (stream
-   * `revocation-<userId>`): one made after the family's first token was issued covers it.
+   * `revocation-<userId>`): one made after the family's first token was issued covers it, and
+   * so does a revocation of its family, whenever it was made.
    * TokenRefreshed changes nothing here (a token refreshed a thousand times decides as one never
    * used): `version` is the stream's version when the history leaves those events out.
    */
@@ -53,6 +60,9 @@ export class RefreshGrant extends AggregateRoot {
       const revocation = r.data as RefreshTokensRevokedV1;
       return revocation.userId === grant.issued!.userId && (revocation.clientId === null || revocation.clientId === grant.issued!.clientId);
     });
+    grant.revokedWithFamily = revocations.some(
+      (r) => r.type === REFRESH_TOKEN_FAMILY_REVOKED && (r.data as RefreshTokenFamilyRevokedV1).family === grant.family,
+    );
     return grant;
   }
 
@@ -61,7 +71,7 @@ export class RefreshGrant extends AggregateRoot {
   }
 
   get isRevoked(): boolean {
-    return this.revoked !== undefined || this.revokedByAdmin;
+    return this.revoked !== undefined || this.revokedByAdmin || this.revokedWithFamily;
   }
 
   /** The position of the family's first token: what admin revocations are compared with. */
@@ -89,27 +99,41 @@ export class RefreshGrant extends AggregateRoot {
     const grant = this.issued;
     if (!grant || grant.refreshToken.hash !== tokenHash) throw new GrantError('REFRESH_TOKEN_UNKNOWN', 'the refresh token is not valid');
     if (grant.clientId !== clientId) throw new GrantError('REFRESH_TOKEN_OF_ANOTHER_CLIENT', 'the refresh token was issued to another client');
-    if (this.revoked || this.revokedByAdmin) throw new GrantError('REFRESH_TOKEN_REVOKED', 'the refresh token was revoked');
+    if (this.isRevoked) throw new GrantError('REFRESH_TOKEN_REVOKED', 'the refresh token was revoked');
     if (new Date(grant.refreshToken.expiresAt) <= now) throw new GrantError('REFRESH_TOKEN_EXPIRED', 'the refresh token has expired');
     return grant;
   }
 
-  /** Seed S10 (rotation off): a new access token on every refresh; the refresh token keeps its validity. */
-  refresh(request: { clientId: string; tokenHash: string; now: Date; accessToken: TokenRefreshedV1['accessToken'] }): void {
+  /**
+   * Seed S10 (rotation off): a new access token on every refresh; the refresh token keeps its
+   * validity. The event belongs to the access token's stream, not to this one: a refresh
+   * decides nothing about the grant, so concurrent refreshes must not contend for its version.
+   */
+  refresh(request: { clientId: string; tokenHash: string; now: Date; accessToken: TokenRefreshedV1['accessToken'] }): DomainEvent<TokenRefreshedV1> {
     const grant = this.usable(request.tokenHash, request.clientId, request.now);
     if (this.rotated) throw new GrantError('REFRESH_TOKEN_ROTATED', 'the refresh token was used already');
-    this.raise<TokenRefreshedV1>(TOKEN_REFRESHED, CURRENT_SCHEMA_VERSIONS[TOKEN_REFRESHED], {
-      clientId: grant.clientId,
-      userId: grant.userId,
-      tid: grant.refreshToken.tid,
-      accessToken: request.accessToken,
-    });
+    return {
+      type: TOKEN_REFRESHED,
+      schemaVersion: CURRENT_SCHEMA_VERSIONS[TOKEN_REFRESHED],
+      data: { clientId: grant.clientId, userId: grant.userId, tid: grant.refreshToken.tid, accessToken: request.accessToken },
+    };
+  }
+
+  /**
+   * Rotation on: what this use will be, from the same rules as `rotate`, so that the caller
+   * signs a successor only for a first use.
+   */
+  rotationState(request: { clientId: string; tokenHash: string; now: Date; graceSeconds: number }): RotationState {
+    this.usable(request.tokenHash, request.clientId, request.now);
+    if (!this.rotated) return 'first';
+    return request.now.getTime() - new Date(this.rotated.rotatedAt).getTime() <= request.graceSeconds * 1000 ? 'grace' : 'reused';
   }
 
   /**
    * Rotation on: the first use names a successor. A second use within `graceSeconds` (several
    * tabs, a retried request) gets the same successor; later, it is reuse of a stolen token:
-   * this token is revoked and RefreshTokenReuseDetected raised (the caller revokes the successors).
+   * this token is revoked and RefreshTokenReuseDetected raised (the caller revokes the family,
+   * `TokenRevocations.revokeFamily`, in the same append).
    */
   rotate(request: {
     clientId: string;
@@ -122,9 +146,7 @@ export class RefreshGrant extends AggregateRoot {
   }): RotationOutcome {
     const grant = this.usable(request.tokenHash, request.clientId, request.now);
     if (this.rotated) {
-      if (request.now.getTime() - new Date(this.rotated.rotatedAt).getTime() <= request.graceSeconds * 1000) {
-        return { outcome: 'grace', successor: this.rotated.successor };
-      }
+      if (this.rotationState(request) === 'grace') return { outcome: 'grace', successor: this.rotated.successor };
       this.raise<RefreshTokenReuseDetectedV1>(REFRESH_TOKEN_REUSE_DETECTED, CURRENT_SCHEMA_VERSIONS[REFRESH_TOKEN_REUSE_DETECTED], {
         clientId: grant.clientId,
         userId: grant.userId,

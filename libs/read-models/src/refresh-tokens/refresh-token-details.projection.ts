@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import {
   KEY_REGENERATED,
   revokesRefreshTokens,
+  REFRESH_TOKEN_FAMILY_REVOKED,
   REFRESH_TOKEN_ROTATED,
   REFRESH_TOKENS_PURGED,
   REFRESH_TOKENS_REVOKED,
@@ -9,6 +10,7 @@ import {
   TOKEN_REFRESHED,
   TOKEN_REVOKED,
   type EventEnvelope,
+  type RefreshTokenFamilyRevokedV1,
   type RefreshTokenRotatedV1,
   type RefreshTokensPurgedV1,
   type RefreshTokensRevokedV1,
@@ -38,10 +40,7 @@ export class RefreshTokenDetailsProjection implements Projection {
   /** One rule per event type it reads. */
   private readonly rules: Record<string, (manager: EntityManager, event: EventEnvelope) => Promise<void>> = {
     [TOKEN_ISSUED]: (manager, event) => this.issued(manager, [event as EventEnvelope<TokenIssuedV1>]),
-    [TOKEN_REFRESHED]: async (manager, event) => {
-      const { tid } = event.data as TokenRefreshedV1;
-      await manager.query('UPDATE refreshtokendetails SET last_used_at = $2 WHERE pkid = $1', [tid, event.occurredAt]);
-    },
+    [TOKEN_REFRESHED]: (manager, event) => this.used(manager, new Map([[(event.data as TokenRefreshedV1).tid, { at: event.occurredAt, rotated: false }]])),
     [REFRESH_TOKEN_ROTATED]: async (manager, event) => {
       const { tid } = event.data as RefreshTokenRotatedV1;
       await manager.query(
@@ -57,6 +56,7 @@ export class RefreshTokenDetailsProjection implements Projection {
       );
     },
     [REFRESH_TOKENS_REVOKED]: (manager, event) => this.revokedByAdmin(manager, event as EventEnvelope<RefreshTokensRevokedV1>),
+    [REFRESH_TOKEN_FAMILY_REVOKED]: (manager, event) => this.familyRevoked(manager, event as EventEnvelope<RefreshTokenFamilyRevokedV1>),
     [KEY_REGENERATED]: (manager, event) => this.revokedByKeyRegeneration(manager, event),
     [REFRESH_TOKENS_PURGED]: async (manager, event) => {
       // Live, the purge job deleted these rows already; in a rebuild, this deletes them again.
@@ -71,6 +71,16 @@ export class RefreshTokenDetailsProjection implements Projection {
     // Of the key ring, only a signing key regeneration that revoked refresh tokens changes rows.
     if (event.type === KEY_REGENERATED) return !revokesRefreshTokens(event.data);
     return !Object.hasOwn(this.rules, event.type);
+  }
+
+  /**
+   * A refresh's last use in the stream of the access token it gave (which holds only it): the
+   * rule is idempotent (the latest use wins), so the runner records no stream version for
+   * the one-event streams of every refresh. Older refreshes, appended to the grant's stream,
+   * are claimed as before.
+   */
+  idempotent(event: EventEnvelope): boolean {
+    return event.type === TOKEN_REFRESHED && event.streamId !== `grant-${(event.data as TokenRefreshedV1).tid}`;
   }
 
   async apply(manager: EntityManager, event: EventEnvelope): Promise<void> {
@@ -98,14 +108,37 @@ export class RefreshTokenDetailsProjection implements Projection {
       const rotated = event.type === REFRESH_TOKEN_ROTATED || (known?.rotated ?? false);
       lastUse.set(tid, { at: known && known.at > event.occurredAt ? known.at : event.occurredAt, rotated });
     }
+    await this.used(manager, lastUse);
+  }
+
+  /**
+   * Last uses, and rotations, of tokens. A refresh is in the stream of the access token it
+   * gave, which may be projected before the token's own issue: such a use is held until the
+   * token comes (`issued` takes it), under the lock the insert takes, so neither misses it.
+   */
+  private async used(manager: EntityManager, lastUse: ReadonlyMap<string, { at: string; rotated: boolean }>): Promise<void> {
     if (lastUse.size === 0) return;
     const uses = [...lastUse.values()];
-    await manager.query(
+    const params = [[...lastUse.keys()], uses.map((u) => u.at), uses.map((u) => u.rotated)];
+    const updated: { pkid: string }[] = await manager.query(
       `UPDATE refreshtokendetails r
           SET last_used_at = GREATEST(r.last_used_at, used.at),
               state = CASE WHEN used.rotated AND r.state = 'active' THEN 'rotated' ELSE r.state END
-         FROM unnest($1::text[], $2::timestamptz[], $3::boolean[]) AS used (tid, at, rotated) WHERE r.pkid = used.tid`,
-      [[...lastUse.keys()], uses.map((u) => u.at), uses.map((u) => u.rotated)],
+         FROM unnest($1::text[], $2::timestamptz[], $3::boolean[]) AS used (tid, at, rotated) WHERE r.pkid = used.tid
+       RETURNING r.pkid`,
+      params,
+    );
+    if (updated.length === lastUse.size) return;
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [REVOCATION_LOCK]);
+    await manager.query(
+      `WITH used AS (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::boolean[]) AS used (tid, at, rotated)),
+       caught AS (
+         UPDATE refreshtokendetails r SET last_used_at = GREATEST(r.last_used_at, used.at) FROM used
+          WHERE r.pkid = used.tid AND NOT used.tid = ANY($4::text[]) RETURNING r.pkid)
+       INSERT INTO refresh_token_early_uses (pkid, last_used_at)
+       SELECT tid, at FROM used WHERE NOT rotated AND NOT tid = ANY($4::text[]) AND tid NOT IN (SELECT pkid FROM caught)
+       ON CONFLICT (pkid) DO UPDATE SET last_used_at = GREATEST(refresh_token_early_uses.last_used_at, EXCLUDED.last_used_at)`,
+      [...params, updated.map((u) => u.pkid)],
     );
   }
 
@@ -137,24 +170,28 @@ export class RefreshTokenDetailsProjection implements Projection {
     await manager.query('SELECT pg_advisory_xact_lock($1)', [REVOCATION_LOCK]);
     await manager.query(
       `INSERT INTO refreshtokendetails (pkid, refreshtokenindex, userid, clientid, validity, state, scope, grant_type, family,
-                                        parent_pkid, issued_at, issued_position, family_position, node_id, revoked_at, revoked_reason)
+                                        parent_pkid, issued_at, issued_position, family_position, node_id, revoked_at, revoked_reason, last_used_at)
        SELECT t.pkid, t.hash, t.userid, t.clientid, t.validity, CASE WHEN r.position IS NULL THEN 'active' ELSE 'revoked' END,
               t.scope, t.grant_type, t.family, t.parent, t.issued_at, t.issued_position, t.family_position, t.node_id,
-              r.occurred_at, r.reason
+              r.occurred_at, r.reason, early.last_used_at
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[],
                      $10::timestamptz[], $11::bigint[], $12::bigint[], $13::text[])
               AS t (pkid, hash, userid, clientid, validity, scope, grant_type, family, parent, issued_at, issued_position, family_position, node_id)
          LEFT JOIN LATERAL (
            SELECT position, occurred_at, reason FROM (
              SELECT position, occurred_at, 'admin' AS reason FROM refresh_token_revocations
-              WHERE userid = t.userid AND position > t.family_position AND (clientid IS NULL OR clientid = t.clientid)
+              WHERE userid = t.userid AND family IS NULL AND position > t.family_position AND (clientid IS NULL OR clientid = t.clientid)
+             UNION ALL
+             SELECT position, occurred_at, 'reuse_detected' FROM refresh_token_revocations WHERE family = t.family
              UNION ALL
              SELECT position, occurred_at, 'key_regenerated' FROM refresh_token_key_revocations
               WHERE position > t.family_position AND t.validity > occurred_at) any_revocation
             ORDER BY position LIMIT 1) r ON true
+         LEFT JOIN refresh_token_early_uses early ON early.pkid = t.pkid
        ON CONFLICT (pkid) DO NOTHING`,
       Array.from({ length: 13 }, (_, i) => rows.map((row) => row[i])),
     );
+    await manager.query('DELETE FROM refresh_token_early_uses WHERE pkid = ANY($1::text[])', [rows.map((row) => row[0])]);
   }
 
   /**
@@ -174,6 +211,20 @@ export class RefreshTokenDetailsProjection implements Projection {
       `UPDATE refreshtokendetails SET state = 'revoked', revoked_at = $1, revoked_reason = 'key_regenerated'
         WHERE state IN ('active', 'rotated') AND family_position < $2 AND validity > $1`,
       [event.occurredAt, event.position],
+    );
+  }
+
+  private async familyRevoked(manager: EntityManager, event: EventEnvelope<RefreshTokenFamilyRevokedV1>): Promise<void> {
+    const { userId, clientId, family, reason } = event.data;
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [REVOCATION_LOCK]);
+    await manager.query(
+      `INSERT INTO refresh_token_revocations (position, userid, clientid, occurred_at, actor, family) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (position) DO NOTHING`,
+      [event.position, userId, clientId, event.occurredAt, event.actor, family],
+    );
+    await manager.query(
+      `UPDATE refreshtokendetails SET state = 'revoked', revoked_at = $2, revoked_reason = $3 WHERE family = $1 AND state <> 'revoked'`,
+      [family, event.occurredAt, reason],
     );
   }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { streamId } from '@authz/contracts';
@@ -37,16 +38,18 @@ export class AuthorizationCodeGrantHandler implements ICommandHandler<Authorizat
     const code = new AuthorizationCode().loadFromHistory(await this.store.readStream(stream));
     const clientId = client.details!.clientId;
     const lifetimes = await tokenLifetimes(this.parameters);
-    const refresh = await this.tokens.mintRefresh(clientId, new Date(Date.now() + lifetimes.refresh * 1000));
+    // Decided before anything is signed: a garbage or replayed code costs no RSA work.
+    const tid = randomUUID();
     try {
-      code.redeem({ clientId, redirectUri: command.redirectUri, codeVerifier: command.codeVerifier, now: new Date(), tid: refresh.tid });
+      code.redeem({ clientId, redirectUri: command.redirectUri, codeVerifier: command.codeVerifier, now: new Date(), tid });
     } catch (error) {
       if (error instanceof GrantError && error.code === 'CODE_REUSED') await this.revokeFirstRedemption(code, command);
       if (error instanceof GrantError) throw new OAuthError('invalid_grant', error.message);
       throw error;
     }
     const { userId, scope } = code.details!;
-    const access = await this.tokens.mint({ sub: userId, client_id: clientId, scope, tid: refresh.tid }, lifetimes.access);
+    const refresh = await this.tokens.mintRefresh(clientId, new Date(Date.now() + lifetimes.refresh * 1000), tid);
+    const access = await this.tokens.mint({ sub: userId, client_id: clientId, scope, tid, fam: tid }, lifetimes.access);
     const grant = new RefreshGrant();
     grant.issue({
       grantType: 'authorization_code',
@@ -85,6 +88,9 @@ export class AuthorizationCodeGrantHandler implements ICommandHandler<Authorizat
     const stream = streamId('grant', tid);
     const grant = new RefreshGrant().loadFromHistory(await this.store.readStream(stream));
     grant.revoke('code_replayed');
-    await this.store.append(stream, grant.version, grant.uncommittedEvents(), { ...command.context, actor: 'system:code-replay' });
+    await this.store.appendAll([{ streamId: stream, expectedVersion: grant.version, events: grant.uncommittedEvents(), decisive: true }], {
+      ...command.context,
+      actor: 'system:code-replay',
+    });
   }
 }

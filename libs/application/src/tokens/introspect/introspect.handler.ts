@@ -31,8 +31,10 @@ export class IntrospectTokenHandler implements IQueryHandler<IntrospectTokenQuer
     const check = await this.tokens.validate(token);
     if (!check.valid || (await isAccessTokenRevoked(this.store, check.claims))) return { active: false };
     const { sub, client_id, scope, exp, iat, jti, iss } = check.claims;
-    // A user's token issued before an admin revoked the user's refresh tokens (seed S12).
-    if (sub !== client_id && (await this.history.revokedSince(sub, client_id, new Date(iat * 1000)))) return { active: false };
+    // A user's token issued before an admin revoked the user's refresh tokens (seed S12), or of
+    // a revoked family (tokens minted before families were named in them: their tid is checked).
+    const family = typeof check.claims.fam === 'string' ? check.claims.fam : check.claims.tid;
+    if (sub !== client_id && (await this.history.revokedSince(sub, client_id, new Date(iat * 1000), family))) return { active: false };
     return { active: true, token_type: 'Bearer', sub, client_id, scope, exp, iat, jti, iss };
   }
 }

@@ -44,7 +44,10 @@ export class RevokeTokenHandler implements ICommandHandler<RevokeTokenCommand> {
       const grant = new RefreshGrant().loadFromHistory(await this.store.readStream(stream));
       if (grant.details?.refreshToken.hash !== check.hash) return;
       grant.revoke('client_request');
-      await this.store.append(stream, grant.version, grant.uncommittedEvents(), { ...context, actor: `client:${clientId}` });
+      await this.store.appendAll([{ streamId: stream, expectedVersion: grant.version, events: grant.uncommittedEvents(), decisive: true }], {
+        ...context,
+        actor: `client:${clientId}`,
+      });
     });
   }
 
