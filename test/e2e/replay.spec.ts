@@ -1,21 +1,37 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { KAFKA_BROKERS, createDatabase, uniqueName, waitFor } from '../support/infra';
 import { clientBasic, clientCredentialsToken, form, introspect, serviceClient } from '../support/oauth';
 import { runAuthz } from '../support/cli';
+import { describeModes, modesFromEnv, startDeployment, type Deployment } from '../support/deployment';
 import { api, basic, startNode, type Node } from '../support/processes';
 
 /** Events put straight into the store for the replay under load: enough for it to last seconds. */
 const BULK = 15_000;
 
+/** Bad replay requests and their answers, in both modes. */
+const BAD_REQUESTS: [unknown, number, RegExp][] = [
+  [{ projection: 'nope' }, 400, /no projection "nope": one of parameters, clients, refreshtokendetails, audit, keys, all/],
+  [{}, 400, /projection is required: one of parameters, clients, refreshtokendetails, audit, keys, all/],
+  [{ projection: 42 }, 400, /projection is required/],
+  [{ projection: "clients'; DROP TABLE clients; --" }, 400, /no projection/],
+  [{ projection: 'all', from: -1 }, 400, /from must be an event position/],
+  [{ projection: 'all', from: 1.5 }, 400, /from must be an event position/],
+  [{ projection: 'all', from: '0' }, 400, /from must be an event position/],
+  [{ projection: 'all', from: 1e300 }, 400, /from must be an event position/],
+  [{ projection: 'all', from: 10_000_000 }, 400, /past the last event/],
+  [{ projection: 'all', source: 'ftp' }, 400, /source must be "store" or "kafka"/],
+  [{ projection: 'all', follow: true }, 400, /unknown field follow/],
+  [[{ projection: 'all' }], 400, /send a JSON object/],
+];
+
 /**
  * `authz replay` on a cluster of two server nodes (neither runs projections: node A replays
  * through a runner of its own) and a projector, sharing one real PostgreSQL and one real Kafka.
+ * Cluster mode only: several nodes, Kafka as a source, direct SQL (a lost delivery, 15,000 events
+ * put in the store); the embedded run of the API and the CLI is below.
  */
-describe('replay of read models and key caches', () => {
+describeModes(modesFromEnv(['cluster']), 'replay of read models and key caches on a cluster (%s mode)', () => {
   let database: Awaited<ReturnType<typeof createDatabase>>;
   let sql: pg.Client;
   let nodeA: Node;
@@ -193,20 +209,7 @@ describe('replay of read models and key caches', () => {
   });
 
   it('answers bad requests with a 4xx that says what is wrong, never a 500', async () => {
-    const bad: [unknown, number, RegExp][] = [
-      [{ projection: 'nope' }, 400, /no projection "nope": one of parameters, clients, refreshtokendetails, audit, keys, all/],
-      [{}, 400, /projection is required: one of parameters, clients, refreshtokendetails, audit, keys, all/],
-      [{ projection: 42 }, 400, /projection is required/],
-      [{ projection: "clients'; DROP TABLE clients; --" }, 400, /no projection/],
-      [{ projection: 'all', from: -1 }, 400, /from must be an event position/],
-      [{ projection: 'all', from: 1.5 }, 400, /from must be an event position/],
-      [{ projection: 'all', from: '0' }, 400, /from must be an event position/],
-      [{ projection: 'all', from: 1e300 }, 400, /from must be an event position/],
-      [{ projection: 'all', from: 10_000_000 }, 400, /past the last event/],
-      [{ projection: 'all', source: 'ftp' }, 400, /source must be "store" or "kafka"/],
-      [{ projection: 'all', follow: true }, 400, /unknown field follow/],
-      [[{ projection: 'all' }], 400, /send a JSON object/],
-    ];
+    const bad = BAD_REQUESTS;
     for (const [body, status, message] of bad) {
       const response = await start(body);
       expect({ body, status: response.status }).toEqual({ body, status });
@@ -289,32 +292,46 @@ describe('replay of read models and key caches', () => {
   });
 });
 
-/** Embedded mode: PGlite and no Kafka; the same replay, one session (requests queue behind it). */
-describe('replay on an embedded server', () => {
+/**
+ * Embedded mode: PGlite and no Kafka; the same replay, one session (requests queue behind it):
+ * POST /admin/replay, `authz replay`, the key cache, and the same answers to bad requests.
+ */
+describeModes(modesFromEnv(['embedded']), 'replay on an embedded server (%s mode)', (mode) => {
+  let d: Deployment;
   let node: Node;
   let admin: string;
+  let service: { clientId: string; clientSecret: string };
 
   beforeAll(async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'authz-replay-'));
-    node = await startNode('server', { AUTHZ_DATA_DIR: dataDir, AUTHZ_NODE_ID: 'embedded' });
-    admin = basic('admin', readFileSync(join(dataDir, 'admin-password'), 'utf8').trim());
+    d = await startDeployment(mode, { name: 'replay', nodeIds: ['embedded', 'unused'] });
+    node = d.a;
+    admin = d.admin;
   });
 
-  afterAll(async () => node?.stop());
+  afterAll(async () => d?.stop());
+
+  const replay = async (body: unknown) => {
+    const started = await api(`${node.url}/admin/replay`, { method: 'POST', auth: admin, body });
+    expect(started.status).toBe(202);
+    return waitFor(async () => {
+      const now = (await api(`${node.url}/admin/replay/${started.body.id}`, { auth: admin })).body;
+      return now.state !== 'running' && now;
+    }, 60_000, `the embedded replay of ${JSON.stringify(body)}`);
+  };
+  const answers = async () => ({
+    parameters: (await api(`${node.url}/admin/parameters`, { auth: admin })).body,
+    history: (await api(`${node.url}/admin/parameters/history?limit=500`, { auth: admin })).body,
+    clients: (await api(`${node.url}/admin/clients`, { auth: admin })).body,
+  });
 
   it('replays all to the same answers; source kafka is a 400 that says why', async () => {
     expect((await api(`${node.url}/admin/parameters`, { method: 'PUT', auth: admin, body: { refreshTokenExpiryDays: 9 } })).status).toBe(200);
-    const service = await serviceClient(node.url, admin, 'embedded-svc');
+    service = await serviceClient(node.url, admin, 'embedded-svc');
     const before = {
       parameters: (await api(`${node.url}/admin/parameters`, { auth: admin })).body,
       clients: (await api(`${node.url}/admin/clients`, { auth: admin })).body,
     };
-    const started = await api(`${node.url}/admin/replay`, { method: 'POST', auth: admin, body: { projection: 'all' } });
-    expect(started.status).toBe(202);
-    const job = await waitFor(async () => {
-      const now = (await api(`${node.url}/admin/replay/${started.body.id}`, { auth: admin })).body;
-      return now.state !== 'running' && now;
-    }, 60_000, 'the embedded replay');
+    const job = await replay({ projection: 'all' });
     expect(job).toMatchObject({ state: 'done', targets: ['parameters', 'clients', 'refreshtokendetails', 'audit', 'keys'], applied: { parameters: 1, clients: 1, refreshtokendetails: expect.any(Number), audit: expect.any(Number), keys: 3 } });
     expect((await api(`${node.url}/admin/parameters`, { auth: admin })).body).toEqual(before.parameters);
     expect((await api(`${node.url}/admin/clients`, { auth: admin })).body).toEqual(before.clients);
@@ -323,5 +340,54 @@ describe('replay on an embedded server', () => {
     const kafka = await api(`${node.url}/admin/replay`, { method: 'POST', auth: admin, body: { projection: 'all', source: 'kafka' } });
     expect(kafka.status).toBe(400);
     expect(kafka.body.error_description).toBe('source "kafka" needs Kafka, and this server runs without it (embedded mode): replay from the store');
+  });
+
+  it('authz replay all (the CLI, as a process, finding the admin password itself): the count, the time and the rate; the same answers', async () => {
+    const live = await answers();
+    const run = await d.authz(['replay', 'all']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Replayed all from position 0 \(event store\): [\d,]+ events read in \d+\.\d s, [\d,]+ events\/s\.\n/);
+    expect(run.stdout).toMatch(/parameters\s+1 events? applied/);
+    expect(run.stdout).toMatch(/clients\s+1 events? applied/);
+    expect(await answers()).toEqual(live);
+
+    const unknown = await d.authz(['replay', 'nope']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('error: no projection "nope": one of parameters, clients, refreshtokendetails, audit, keys, all');
+  });
+
+  it('keys: the node reloads its key cache; fingerprints unchanged, tokens still valid', async () => {
+    const fingerprints = async () => (await api(`${node.url}/admin/cluster/keys`, { auth: admin })).body;
+    const before = await fingerprints();
+    expect(before.allMatch).toBe(true);
+    const issued = await clientCredentialsToken(node.url, service);
+    const reloads = () => node.output().split('key cache: reloaded').length - 1;
+    const reloaded = reloads();
+    expect(await replay({ projection: 'keys' })).toMatchObject({ state: 'done', targets: ['keys'], applied: { keys: 3 } });
+    await waitFor(() => reloads() >= reloaded + 1, 30_000, 'the node to reload its key cache');
+    const after = await fingerprints();
+    expect({ allMatch: after.allMatch, keyRing: after.keyRing, nodes: after.nodes.map((n: any) => ({ nodeId: n.nodeId, keys: n.keys })) }).toEqual({
+      allMatch: true,
+      keyRing: before.keyRing,
+      nodes: before.nodes.map((n: any) => ({ nodeId: n.nodeId, keys: n.keys })),
+    });
+    expect((await introspect(node.url, service, issued)).active).toBe(true);
+    expect((await introspect(node.url, service, await clientCredentialsToken(node.url, service))).active).toBe(true);
+  });
+
+  it('answers bad requests with a 4xx that says what is wrong, never a 500', async () => {
+    for (const [body, status, message] of BAD_REQUESTS) {
+      const response = await api(`${node.url}/admin/replay`, { method: 'POST', auth: admin, body });
+      expect({ body, status: response.status }).toEqual({ body, status });
+      expect(response.body.error).toBe('invalid_request');
+      expect(response.body.error_description).toMatch(message);
+    }
+    expect((await api(`${node.url}/admin/replay`, { method: 'POST', auth: admin, rawBody: 'projection=all', contentType: 'application/x-www-form-urlencoded' })).status).toBe(415);
+    expect((await api(`${node.url}/admin/replay`, { method: 'POST', auth: admin, rawBody: '{"projection":', contentType: 'application/json' })).status).toBe(400);
+    expect((await api(`${node.url}/admin/replay`, { method: 'POST', body: { projection: 'all' } })).status).toBe(401);
+    const missing = await api(`${node.url}/admin/replay/00000000-0000-0000-0000-000000000000`, { auth: admin });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error_description).toContain('no such replay job on this node');
   });
 });
