@@ -1,14 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describeModes, modesFromEnv, startDeployment, type Deployment } from '../support/deployment';
 import { clientBasic, form, introspect, serviceClient } from '../support/oauth';
-import { api, basic, startNode, type Node } from '../support/processes';
+import { api, type Node } from '../support/processes';
 
 const REDIRECT = 'https://app.example/callback';
 
-/** The user-facing flows of seed S1–S3, S10, S13 against a real server (embedded mode). */
-describe('OAuth flows', () => {
+/**
+ * The user-facing flows of seed S1–S3, S10, S13 against a real server, in both modes. Cluster:
+ * the user signs in and the code is redeemed on node A, refreshes go to node B.
+ */
+describeModes(modesFromEnv(), 'OAuth flows (%s mode)', (mode) => {
+  let d: Deployment;
+  /** Where the user signs in, the code is redeemed and tokens are introspected: node A. */
   let node: Node;
   let admin: string;
   let resourceServer: { clientId: string; clientSecret: string };
@@ -45,12 +48,13 @@ describe('OAuth flows', () => {
     return { code, verifier, tokens };
   }
 
-  const refresh = (refreshToken: string, clientId = 'chat-app') => form(`${node.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId });
+  /** A refresh on "the other node" (node B; the same node in embedded mode). */
+  const refresh = (refreshToken: string, clientId = 'chat-app') => form(`${d.b.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId });
 
   beforeAll(async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'authz-flows-'));
-    node = await startNode('server', { AUTHZ_DATA_DIR: dataDir });
-    admin = basic('admin', readFileSync(join(dataDir, 'admin-password'), 'utf8').trim());
+    d = await startDeployment(mode, { name: 'flows' });
+    node = d.a;
+    admin = d.admin;
     const user = await api(`${node.url}/admin/users`, { method: 'POST', auth: admin, body: { userId: 'alice', password: 'alice-password', roles: [] } });
     expect(user.status).toBe(201);
     for (const [clientId, grantTypes] of [['chat-app', ['authorization_code', 'refresh_token']], ['rtmt', ['implicit']], ['other-app', ['authorization_code']]] as const) {
@@ -58,9 +62,11 @@ describe('OAuth flows', () => {
       expect(created.status).toBe(201);
     }
     resourceServer = await serviceClient(node.url, admin, 'resource-server');
+    // Cluster: the clients reach every node through their projection (embedded reads its own writes at once).
+    if (mode === 'cluster') await d.caughtUp();
   });
 
-  afterAll(async () => node?.stop());
+  afterAll(async () => d?.stop());
 
   it('with the refresh login flow Disabled (the default) offers only the implicit flow', async () => {
     const metadata = (await api(`${node.url}/.well-known/oauth-authorization-server`)).body;
@@ -87,6 +93,8 @@ describe('OAuth flows', () => {
     beforeAll(async () => {
       const put = await api(`${node.url}/admin/parameters`, { method: 'PUT', auth: admin, body: { oauthWithRefreshLoginFlow: 'Enabled' } });
       expect(put.status).toBe(200);
+      // Cluster: every node reads the switch from the projection (embedded reads its own write at once).
+      if (mode === 'cluster') await d.caughtUp();
     });
 
     it('advertises the code flow with PKCE', async () => {
