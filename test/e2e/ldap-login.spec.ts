@@ -1,8 +1,6 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describeModes, modesFromEnv, startDeployment, type Deployment } from '../support/deployment';
 import { introspect, serviceClient, postSignIn } from '../support/oauth';
-import { api, basic, startNode, type Node } from '../support/processes';
+import { api, type Node } from '../support/processes';
 
 const REDIRECT = 'https://rtmt.example/callback';
 const LDAP = {
@@ -12,21 +10,27 @@ const LDAP = {
   AUTHZ_LDAP_BIND_PASSWORD: process.env.AUTHZ_TEST_LDAP_BIND_PASSWORD ?? 'reader-password',
 };
 
-/** Seed S4, non-SSO with LDAP: end users log in against the real slapd of scripts/ldap.sh. */
-describe('login against LDAP', () => {
+/**
+ * Seed S4, non-SSO with LDAP: end users log in against the real slapd of scripts/ldap.sh, in
+ * both modes (cluster: signed in on node A, the token introspected on node B).
+ */
+describeModes(modesFromEnv(), 'login against LDAP (%s mode)', (mode) => {
+  let d: Deployment;
   let node: Node;
 
   beforeAll(async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'authz-ldap-'));
-    node = await startNode('server', { AUTHZ_DATA_DIR: dataDir, AUTHZ_DIRECTORY: 'ldap', ...LDAP });
-    const admin = basic('admin', readFileSync(join(dataDir, 'admin-password'), 'utf8').trim());
+    d = await startDeployment(mode, { name: 'ldap', env: { AUTHZ_DIRECTORY: 'ldap', ...LDAP } });
+    node = d.a;
+    const admin = d.admin;
     const client = await api(`${node.url}/admin/clients`, { method: 'POST', auth: admin, body: { clientId: 'rtmt', clientName: 'RTMT', type: 'public', redirectUris: [REDIRECT], grantTypes: ['implicit'] } });
     expect(client.status).toBe(201);
     resourceServer = await serviceClient(node.url, admin, 'resource-server');
+    // Cluster: the client reaches the nodes through its projection.
+    if (mode === 'cluster') await d.caughtUp();
   });
   let resourceServer: { clientId: string; clientSecret: string };
 
-  afterAll(async () => node?.stop());
+  afterAll(async () => d?.stop());
 
   const login = (username: string, password: string) =>
     postSignIn(node.url, { response_type: 'token', client_id: 'rtmt', redirect_uri: REDIRECT }, username, password);
@@ -35,7 +39,7 @@ describe('login against LDAP', () => {
     const response = await login('alice', 'alice-password');
     expect(response.status).toBe(302);
     const fragment = new URLSearchParams(new URL(response.headers.get('location')!).hash.slice(1));
-    expect(await introspect(node.url, resourceServer, fragment.get('access_token')!)).toMatchObject({ active: true, sub: 'alice' });
+    expect(await introspect(d.b.url, resourceServer, fragment.get('access_token')!)).toMatchObject({ active: true, sub: 'alice' });
   });
 
   it('answers a wrong password and an unknown user with the same page', async () => {

@@ -1,25 +1,32 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describeModes, modesFromEnv, startDeployment, type Deployment } from '../support/deployment';
 import { clientBasic, form, serviceClient, postSignIn } from '../support/oauth';
-import { api, basic, startNode, type Node } from '../support/processes';
+import { api, basic, type Node } from '../support/processes';
 
 const REDIRECT = 'https://rtmt.example/callback';
 
-/** Failed logins and client authentications are throttled per account and per address: 429 with Retry-After. */
-describe('throttling of failed attempts', () => {
+/**
+ * Failed logins and client authentications are throttled per account and per address: 429 with
+ * Retry-After. Both modes (cluster: on node A, where the attempts are made).
+ */
+describeModes(modesFromEnv(), 'throttling of failed attempts (%s mode)', (mode) => {
+  let d: Deployment;
   let node: Node;
   let admin: string;
 
   beforeAll(async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'authz-throttle-'));
-    node = await startNode('server', { AUTHZ_DATA_DIR: dataDir, AUTHZ_THROTTLE_ACCOUNT_FAILURES: '3', AUTHZ_THROTTLE_ADDRESS_FAILURES: '50', AUTHZ_THROTTLE_WINDOW_SECONDS: '60' });
-    admin = basic('admin', readFileSync(join(dataDir, 'admin-password'), 'utf8').trim());
+    d = await startDeployment(mode, {
+      name: 'throttle',
+      env: { AUTHZ_THROTTLE_ACCOUNT_FAILURES: '3', AUTHZ_THROTTLE_ADDRESS_FAILURES: '50', AUTHZ_THROTTLE_WINDOW_SECONDS: '60' },
+    });
+    node = d.a;
+    admin = d.admin;
     await api(`${node.url}/admin/users`, { method: 'POST', auth: admin, body: { userId: 'dave', password: 'dave-password', roles: [] } });
     await api(`${node.url}/admin/clients`, { method: 'POST', auth: admin, body: { clientId: 'rtmt', clientName: 'RTMT', type: 'public', redirectUris: [REDIRECT], grantTypes: ['implicit'] } });
+    // Cluster: the client reaches the nodes through its projection.
+    if (mode === 'cluster') await d.caughtUp();
   });
 
-  afterAll(async () => node?.stop());
+  afterAll(async () => d?.stop());
 
   const login = (username: string, password: string) =>
     postSignIn(node.url, { response_type: 'token', client_id: 'rtmt', redirect_uri: REDIRECT }, username, password);
