@@ -178,6 +178,26 @@ describe('authz (in-process, scripted server)', () => {
     expect(result.calls[0].body).toEqual({ userId: 'ops', password: 'new-password', roles: ['admin', 'key-reader', 'admin'] });
   });
 
+  it('users add without --role: an end user, roles [] sent, said so', async () => {
+    const result = await cli(
+      ['users', 'add', 'alice', '--password-stdin'],
+      (call) => ({ status: 201, body: { userId: 'alice', roles: (call.body as { roles: string[] }).roles } }),
+      { ...admin, stdin: 'alice-password\n' },
+    );
+    expect(result.code).toBe(0);
+    expect(result.calls.map((c) => `${c.method} ${c.url}`)).toEqual(['POST http://srv:1/admin/users']);
+    expect(result.calls[0].body).toEqual({ userId: 'alice', password: 'alice-password', roles: [] });
+    expect(result.stdout).toBe('Created end user "alice" (no role: signs in at /oauth/authorize, no admin or key access).\n');
+    expect(result.stderr).toBe('');
+  });
+
+  it('users add --help says how to add an end user', async () => {
+    const result = await cli(['users', 'add', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('authz users add alice');
+    expect(result.stdout).not.toMatch(/--role <role>.*\(required\)/);
+  });
+
   it('users add without a password source and no terminal → usage error, nothing sent', async () => {
     const result = await cli(['users', 'add', 'ops', '--role', 'admin'], undefined, admin);
     expect(result.code).toBe(EXIT.usage);

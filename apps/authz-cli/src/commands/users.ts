@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { CommandGroup } from '../context';
 import { usageError } from '../errors';
 import { readAll, stripLineBreak, type Io } from '../io';
@@ -7,11 +7,13 @@ import { canPrompt, promptSecret } from '../prompt';
 
 const ROLES_HELP = `
 Roles:
+  (none)       an end user: signs in at /oauth/authorize (code or implicit flow), nothing else
   admin        everything under /admin
   key-reader   read the public signing and encryption keys
 
 Examples:
-  authz users add reader --role key-reader                      # asks for the password
+  authz users add alice                                          # an end user; asks for the password
+  authz users add reader --role key-reader
   printf %s "$PASSWORD" | authz users add ops --role admin --password-stdin`;
 
 function collect(value: string, previous: string[]): string[] {
@@ -38,14 +40,13 @@ export const users: CommandGroup = (program, ctx) => {
 
   group
     .command('add')
-    .description('create a local account with one or more roles')
+    .description('create a local account: an end user, or with --role an administrator or a resource server')
     .argument('<userId>', 'the account name: letters, digits and . _ @ -')
-    .requiredOption('--role <role>', 'a role to grant (repeat, or separate with commas)', collect, [])
+    .addOption(new Option('--role <role>', 'a role to grant (repeat, or separate with commas)').argParser(collect).default([], 'none: an end user'))
     .option('--password-stdin', "read the new account's password from stdin (else you are asked, on a terminal)")
     .option('--json', 'print the raw JSON answer')
     .addHelpText('after', ROLES_HELP)
     .action(async (userId: string, options: { role: string[]; passwordStdin?: boolean; json?: boolean }, command: Command) => {
-      if (options.role.length === 0) throw usageError('give at least one --role');
       const password = await newPassword(ctx.io, userId, options.passwordStdin === true);
       const { body } = await ctx.api(command).post<{ userId: string; roles: string[] }>('admin/users', {
         userId,
@@ -53,6 +54,10 @@ export const users: CommandGroup = (program, ctx) => {
         roles: options.role,
       });
       if (options.json) return printJson(ctx.io, body);
-      ctx.io.stdout(`Created user "${body.userId}" with the role${body.roles.length === 1 ? '' : 's'} ${body.roles.join(', ')}.\n`);
+      if (body.roles.length === 0) {
+        ctx.io.stdout(`Created end user "${body.userId}" (no role: signs in at /oauth/authorize, no admin or key access).\n`);
+      } else {
+        ctx.io.stdout(`Created user "${body.userId}" with the role${body.roles.length === 1 ? '' : 's'} ${body.roles.join(', ')}.\n`);
+      }
     });
 };

@@ -14,7 +14,7 @@ export class UsersController {
   @HttpCode(HttpStatus.CREATED)
   create(@Body() body: unknown, @Req() req: AuthenticatedRequest) {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new ValidationError('USER_NOT_AN_OBJECT', 'the body must be a JSON object with userId, password and roles');
+      throw new ValidationError('USER_NOT_AN_OBJECT', 'the body must be a JSON object with userId, password and, for an account that is more than an end user, roles');
     }
     const { userId, password, roles } = body as Record<string, unknown>;
     return this.commandBus.execute(new RegisterUserCommand(userId, password, roles, requestContext(req)));

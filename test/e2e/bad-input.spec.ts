@@ -1,0 +1,112 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clientBasic, form, postSignIn, serviceClient } from '../support/oauth';
+import { api, basic, startNode, type Node } from '../support/processes';
+
+/**
+ * Bad input gets the RFC error (`error`, `error_description`, and a stable `code` where this
+ * server has one), never a 500 or a stack trace: body-less POSTs, oversize and malformed tokens
+ * at the token endpoints, NUL characters and impossible dates, re-spelled tokens, and end users
+ * without a role. Against a real server process.
+ */
+
+interface Server {
+  url: string;
+  /** `Authorization: Basic …` of the admin account. */
+  admin: string;
+  /** Everything the processes printed so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The server under test: one embedded node (PGlite, in-process events), as `npm start` runs
+ * it. Everything below talks to it through `url` and `admin` only, so that a cluster (nodes
+ * behind the same handle) can be put in here later.
+ */
+async function startServer(): Promise<Server> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'authz-bad-input-'));
+  const node: Node = await startNode('server', { AUTHZ_DATA_DIR: dataDir, AUTHZ_NODE_ID: 'bad-input' });
+  const admin = basic('admin', readFileSync(join(dataDir, 'admin-password'), 'utf8').trim());
+  return { url: node.url, admin, output: node.output, stop: () => node.stop() };
+}
+
+const REDIRECT = 'https://app.example/callback';
+const NO_STACK = /\n\s+at .+:\d+:\d+/;
+
+/** An RFC-style error: 400 (unless said), `error`, a description, the code if given, no stack trace. */
+function expectError(response: { status: number; body: any }, status: number, error: string, code?: string): void {
+  expect({ status: response.status, error: response.body?.error }).toEqual({ status, error });
+  expect(typeof response.body.error_description).toBe('string');
+  expect(JSON.stringify(response.body)).not.toMatch(NO_STACK);
+  if (code) expect(response.body.code).toBe(code);
+}
+
+describe('bad input', () => {
+  let server: Server;
+  let resourceServer: { clientId: string; clientSecret: string };
+
+  /** Signs alice in at /oauth/authorize (code flow, PKCE) and redeems the code: her tokens. */
+  async function aliceTokens(): Promise<{ access_token: string; refresh_token: string }> {
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const params = { response_type: 'code', client_id: 'chat-app', redirect_uri: REDIRECT, state: 's', code_challenge: challenge, code_challenge_method: 'S256' };
+    const signedIn = await postSignIn(server.url, params, 'alice', 'alice-password');
+    expect(signedIn.status).toBe(302);
+    const code = new URL(signedIn.headers.get('location')!).searchParams.get('code')!;
+    const tokens = await form(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier, client_id: 'chat-app' });
+    expect(tokens.status).toBe(200);
+    return tokens.body;
+  }
+
+  beforeAll(async () => {
+    server = await startServer();
+    resourceServer = await serviceClient(server.url, server.admin, 'resource-server');
+    const flow = await api(`${server.url}/admin/parameters`, { method: 'PUT', auth: server.admin, body: { oauthWithRefreshLoginFlow: 'Enabled' } });
+    expect(flow.status).toBe(200);
+    const app = await api(`${server.url}/admin/clients`, {
+      method: 'POST',
+      auth: server.admin,
+      body: { clientId: 'chat-app', clientName: 'Chat', type: 'public', redirectUris: [REDIRECT], grantTypes: ['authorization_code', 'refresh_token'], scope: 'chat' },
+    });
+    expect(app.status).toBe(201);
+  });
+
+  afterAll(async () => {
+    // Whatever was sent, the server never had an error it did not handle.
+    if (server) expect(server.output()).not.toContain('unhandled error');
+    await server?.stop();
+  });
+
+  describe('end users: accounts without a role (item 6)', () => {
+    it('POST /admin/users without roles, or with roles [], creates an end user', async () => {
+      const none = await api(`${server.url}/admin/users`, { method: 'POST', auth: server.admin, body: { userId: 'alice', password: 'alice-password' } });
+      expect(none).toMatchObject({ status: 201, body: { userId: 'alice', roles: [] } });
+      const empty = await api(`${server.url}/admin/users`, { method: 'POST', auth: server.admin, body: { userId: 'bob', password: 'bob-password', roles: [] } });
+      expect(empty).toMatchObject({ status: 201, body: { userId: 'bob', roles: [] } });
+    });
+
+    it('an end user signs in at /oauth/authorize and gets tokens for the client', async () => {
+      const tokens = await aliceTokens();
+      const introspected = await form(`${server.url}/oauth/introspect`, { token: tokens.access_token }, clientBasic(resourceServer.clientId, resourceServer.clientSecret));
+      expect(introspected.body).toMatchObject({ active: true, sub: 'alice', client_id: 'chat-app' });
+    });
+
+    it('an end user has no admin and no key-reader rights: 403', async () => {
+      for (const auth of [basic('alice', 'alice-password'), basic('bob', 'bob-password')]) {
+        expectError(await api(`${server.url}/admin/parameters`, { auth }), 403, 'access_denied');
+        expectError(await api(`${server.url}/admin/users`, { method: 'POST', auth, body: { userId: 'eve', password: 'eve-password', roles: ['admin'] } }), 403, 'access_denied');
+        expectError(await api(`${server.url}/oauth/keys`, { auth }), 403, 'access_denied');
+      }
+    });
+
+    it('roles that are not a list of known roles are still refused', async () => {
+      for (const roles of [['root'], 'admin', [null]]) {
+        const response = await api(`${server.url}/admin/users`, { method: 'POST', auth: server.admin, body: { userId: 'carol', password: 'carol-password', roles } });
+        expectError(response, 400, 'invalid_request', 'INVALID_ROLES');
+      }
+    });
+  });
+});
