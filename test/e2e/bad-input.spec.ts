@@ -109,4 +109,66 @@ describe('bad input', () => {
       }
     });
   });
+
+  describe('a POST with the JSON content type and an empty body is a POST without a body (item 1)', () => {
+  /** A POST as a body-less client sends it: the JSON content type, and nothing after it (Content-Length: 0). */
+  async function emptyJsonPost(url: string, auth: string): Promise<{ status: number; body: any }> {
+    const response = await fetch(url, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: '' });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // keep the text
+    }
+    return { status: response.status, body };
+  }
+
+    it('POST /admin/keys/signing/regenerate and …/encryption/regenerate regenerate the key', async () => {
+      for (const kind of ['signing', 'encryption']) {
+        const before = (await api(`${server.url}/admin/keys`, { auth: server.admin })).body[kind].fingerprint;
+        const response = await emptyJsonPost(`${server.url}/admin/keys/${kind}/regenerate`, server.admin);
+        expect(response.status).toBe(200);
+        expect(response.body).toMatchObject({ kind, revokeRefreshTokens: false });
+        expect(response.body.fingerprint).not.toBe(before);
+      }
+    });
+
+    it('POST /ssosp/token/revoke?user_id=… revokes the user\'s refresh tokens', async () => {
+      const { refresh_token } = await aliceTokens();
+      const response = await emptyJsonPost(`${server.url}/ssosp/token/revoke?user_id=alice`, server.admin);
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ userId: 'alice', clientId: null });
+      expect(response.body.revoked).toBeGreaterThanOrEqual(1);
+      const refused = await form(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token, client_id: 'chat-app' });
+      expectError(refused, 400, 'invalid_grant');
+    });
+
+    it('POST /admin/purge purges with the defaults', async () => {
+      const response = await emptyJsonPost(`${server.url}/admin/purge`, server.admin);
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ count: expect.any(Number), capped: false });
+    });
+
+    it.each([
+      ['/admin/users', 'USER_NOT_AN_OBJECT'],
+      ['/admin/clients', 'CLIENT_NOT_AN_OBJECT'],
+      ['/admin/refresh-tokens/revoke', 'BODY_NOT_AN_OBJECT'],
+      ['/admin/replay', 'INVALID_REPLAY'],
+    ])('POST %s, whose body is not optional, refuses the missing body with its own 400', async (path, code) => {
+      expectError(await emptyJsonPost(`${server.url}${path}`, server.admin), 400, 'invalid_request', code);
+    });
+
+    it.each([
+      ['malformed JSON', '{"maxRows": '],
+      ['only white space', ' '],
+      ['a bare string', '"x"'],
+    ])('a non-empty body that is not a JSON object (%s) is still 400 invalid_request', async (_, rawBody) => {
+      for (const path of ['/admin/purge', '/admin/keys/encryption/regenerate']) {
+        const response = await api(`${server.url}${path}`, { method: 'POST', auth: server.admin, rawBody });
+        expectError(response, 400, 'invalid_request');
+        expect(response.body.error_description).toMatch(/not valid JSON/);
+      }
+    });
+  });
 });

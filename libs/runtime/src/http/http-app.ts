@@ -14,8 +14,11 @@ const BODY_LIMIT_BYTES = 64 * 1024;
  * before any of its own work, Fastify ~5. JSON and form bodies up to 64 KiB are parsed (a
  * repeated form field becomes a list, which the endpoints refuse; a JSON body must be an
  * object or an array); a body of any other type is read and left unparsed, so that each
- * endpoint answers a wrong content type itself. Errors while a body is read reach the
- * HttpErrorFilter through Nest's exception layer.
+ * endpoint answers a wrong content type itself. An empty JSON body (`Content-Type:
+ * application/json` with `Content-Length: 0`, as curl, fetch and many HTTP clients send a
+ * body-less POST) is no body: every endpoint whose body is optional takes it as such, and one
+ * that needs a body refuses it as it refuses a missing one. Errors while a body is read reach
+ * the HttpErrorFilter through Nest's exception layer.
  */
 export async function createHttpApp(module: DynamicModule, metrics: Metrics, log: Log, logger: LoggerService): Promise<NestFastifyApplication> {
   // No Express-style middleware here: without middie, no request pays for looking for one.
@@ -24,13 +27,15 @@ export async function createHttpApp(module: DynamicModule, metrics: Metrics, log
   const fastify = app.getHttpAdapter().getInstance();
   // Fastify's own JSON parser (it refuses __proto__ and constructor.prototype), strict on top.
   const json = fastify.getDefaultJsonParser('error', 'error');
-  const strictJson: FastifyBodyParser<Buffer, Server> = (request, body, done) =>
+  const strictJson: FastifyBodyParser<Buffer, Server> = (request, body, done) => {
+    if (body.length === 0) return done(null, undefined);
     json(request, body.toString('utf8'), (error, value) => {
       if (!error && (typeof value !== 'object' || value === null)) {
         return done(new BadRequestException({ error: 'invalid_request', error_description: 'the body is not valid JSON (a JSON object is expected)' }), undefined);
       }
       done(error, value);
     });
+  };
   for (const type of ['application/json', /^application\/[\w.-]+\+json$/]) app.useBodyParser<Server>(type, { bodyLimit: BODY_LIMIT_BYTES }, strictJson);
   observeRequests(fastify, metrics, log);
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, _body, done) => done(null, undefined));
