@@ -201,4 +201,25 @@ describe('refreshtokendetails and audit projections', () => {
     const [checkpoint] = await env.db.query<{ position: string }>(`SELECT position FROM projection_checkpoints WHERE projection = 'refreshtokendetails'`);
     expect(Number(checkpoint.position)).toBeGreaterThanOrEqual(event.position);
   });
+
+  it("keeps the last use of a refresh projected before its token (another stream, another partition), without stream versions", async () => {
+    const at = () => new Date().toISOString();
+    const [refreshed] = await env.store.append('grant-jti-early', 0, [newEvent(TOKEN_REFRESHED, { clientId: 'phone', userId: 'hal', tid: 'early', accessToken: { jti: 'jti-early', expiresAt: at() } })], context);
+    const [issue] = await env.store.append('grant-early', 0, [newEvent(TOKEN_ISSUED, issued('early', 'hal', 'phone'))], context);
+    expect(details.idempotent(refreshed)).toBe(true);
+    await runner.handleBatch(details, [refreshed]);
+    expect(await env.db.query(`SELECT 1 FROM refreshtokendetails WHERE pkid = 'early'`)).toEqual([]);
+    expect(await env.db.query(`SELECT pkid FROM refresh_token_early_uses`)).toEqual([{ pkid: 'early' }]);
+    await runner.handleBatch(details, [issue]);
+    const [row] = await env.db.query<{ last_used_at: Date | null }>(`SELECT last_used_at FROM refreshtokendetails WHERE pkid = 'early'`);
+    expect(row.last_used_at).not.toBeNull();
+    expect(await env.db.query(`SELECT 1 FROM refresh_token_early_uses`)).toEqual([]);
+    // In order, and redelivered: the same.
+    const [later] = await env.store.append('grant-jti-later', 0, [newEvent(TOKEN_REFRESHED, { clientId: 'phone', userId: 'hal', tid: 'early', accessToken: { jti: 'jti-later', expiresAt: at() } })], context);
+    await runner.handleBatch(details, [later]);
+    await runner.handleBatch(details, [later]);
+    const [again] = await env.db.query<{ last_used_at: Date }>(`SELECT last_used_at FROM refreshtokendetails WHERE pkid = 'early'`);
+    expect(new Date(again.last_used_at).toISOString()).toBe(later.occurredAt);
+    expect(await env.db.query(`SELECT 1 FROM projection_stream_versions WHERE stream_id LIKE 'grant-jti-%'`)).toEqual([]);
+  });
 });

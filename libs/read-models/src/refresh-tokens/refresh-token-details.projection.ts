@@ -120,12 +120,15 @@ export class RefreshTokenDetailsProjection implements Projection {
     if (lastUse.size === 0) return;
     const uses = [...lastUse.values()];
     const params = [[...lastUse.keys()], uses.map((u) => u.at), uses.map((u) => u.rotated)];
+    // A SELECT over the UPDATE: TypeORM answers an UPDATE's RETURNING as [rows, count].
     const updated: { pkid: string }[] = await manager.query(
-      `UPDATE refreshtokendetails r
-          SET last_used_at = GREATEST(r.last_used_at, used.at),
-              state = CASE WHEN used.rotated AND r.state = 'active' THEN 'rotated' ELSE r.state END
-         FROM unnest($1::text[], $2::timestamptz[], $3::boolean[]) AS used (tid, at, rotated) WHERE r.pkid = used.tid
-       RETURNING r.pkid`,
+      `WITH updated AS (
+         UPDATE refreshtokendetails r
+            SET last_used_at = GREATEST(r.last_used_at, used.at),
+                state = CASE WHEN used.rotated AND r.state = 'active' THEN 'rotated' ELSE r.state END
+           FROM unnest($1::text[], $2::timestamptz[], $3::boolean[]) AS used (tid, at, rotated) WHERE r.pkid = used.tid
+         RETURNING r.pkid)
+       SELECT pkid FROM updated`,
       params,
     );
     if (updated.length === lastUse.size) return;
@@ -146,6 +149,7 @@ export class RefreshTokenDetailsProjection implements Projection {
     await manager.query('DELETE FROM refreshtokendetails');
     await manager.query('DELETE FROM refresh_token_revocations');
     await manager.query('DELETE FROM refresh_token_key_revocations');
+    await manager.query('DELETE FROM refresh_token_early_uses');
   }
 
   private async issued(manager: EntityManager, events: readonly EventEnvelope<TokenIssuedV1>[]): Promise<void> {
