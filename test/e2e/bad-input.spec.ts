@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clientBasic, form, postSignIn, serviceClient } from '../support/oauth';
+import { clientBasic, clientCredentialsToken, form, postSignIn, serviceClient } from '../support/oauth';
 import { api, basic, startNode, type Node } from '../support/processes';
 
 /**
@@ -169,6 +169,58 @@ describe('bad input', () => {
         expectError(response, 400, 'invalid_request');
         expect(response.body.error_description).toMatch(/not valid JSON/);
       }
+    });
+  });
+
+  describe('/oauth/introspect answers {"active": false} for any token it cannot validate (item 2)', () => {
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+    let valid: string;
+    const introspect = (token: string, auth = clientBasic(resourceServer.clientId, resourceServer.clientSecret)) =>
+      form(`${server.url}/oauth/introspect`, { token }, auth);
+
+    beforeAll(async () => {
+      valid = await clientCredentialsToken(server.url, resourceServer);
+    });
+
+    it('a valid token is active (the control)', async () => {
+      expect((await introspect(valid)).body).toMatchObject({ active: true, client_id: 'resource-server' });
+    });
+
+    it.each([
+      ['garbage', () => 'garbage'],
+      ['9,000 characters (past the 8 KiB of other parameters)', () => 'a'.repeat(9_000)],
+      ['17,000 characters (past the longest token read)', () => `${valid}.${'A'.repeat(17_000)}`],
+      ['100,000 characters (past the 64 KiB body limit of other endpoints)', () => 'a'.repeat(100_000)],
+      ['1,000,000 characters', () => 'a'.repeat(1_000_000)],
+      ['alg none', () => `${b64({ alg: 'none', typ: 'JWT', kid: JSON.parse(Buffer.from(valid.split('.')[0], 'base64url').toString()).kid })}.${valid.split('.')[1]}.`],
+      ['alg HS256', () => `${b64({ alg: 'HS256', typ: 'JWT', kid: JSON.parse(Buffer.from(valid.split('.')[0], 'base64url').toString()).kid })}.${valid.split('.').slice(1).join('.')}`],
+      ['an unknown kid', () => `${b64({ alg: 'RS256', typ: 'JWT', kid: `other-cluster:${'0'.repeat(64)}` })}.${valid.split('.').slice(1).join('.')}`],
+      ['a cut signature', () => valid.slice(0, -10)],
+      ['a NUL-free non-ASCII token', () => `${valid.slice(0, 20)}é${valid.slice(21)}`],
+    ])('%s → 200 {"active": false}', async (_, token) => {
+      const response = await introspect(token());
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ active: false });
+    });
+
+    it('an oversize token is inactive at /oauth/revoke too: 200, nothing to revoke', async () => {
+      const response = await form(`${server.url}/oauth/revoke`, { token: 'a'.repeat(100_000) }, clientBasic(resourceServer.clientId, resourceServer.clientSecret));
+      expect(response.status).toBe(200);
+    });
+
+    it('a body past the token endpoints\' 1 MiB limit is 413 invalid_request', async () => {
+      expectError(await introspect('a'.repeat(1024 * 1024 + 1)), 413, 'invalid_request');
+    });
+
+    it('other endpoints keep their 64 KiB body limit', async () => {
+      expectError(await form(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'a'.repeat(100_000) }, clientBasic(resourceServer.clientId, resourceServer.clientSecret)), 413, 'invalid_request');
+    });
+
+    it('a missing token or a failed client authentication are still errors', async () => {
+      expectError(await form(`${server.url}/oauth/introspect`, {}, clientBasic(resourceServer.clientId, resourceServer.clientSecret)), 400, 'invalid_request');
+      expectError(await introspect('a'.repeat(100_000), clientBasic(resourceServer.clientId, 'wrong-secret')), 401, 'invalid_client');
+      expectError(await introspect(valid, clientBasic('nobody', 'wrong-secret')), 401, 'invalid_client');
     });
   });
 });

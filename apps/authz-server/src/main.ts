@@ -4,6 +4,7 @@ import { InitializeClusterCommand } from '@authz/application';
 import { ConfigError, Runtime, createHttpApp, createLogger, loadConfig } from '@authz/runtime';
 import { AuthzServerModule } from './app.module';
 import { bootstrapAdmin } from './bootstrap-admin';
+import { TOKEN_ENDPOINT_BODY_LIMITS } from './http/oauth.controller';
 
 async function main(): Promise<void> {
   const { nest, log } = createLogger('authz-server');
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const runtime = await Runtime.create(config, { relay: true, projections: config.runProjections, keys: true, log });
-  const app = await createHttpApp(AuthzServerModule.with(runtime, log), runtime.metrics, log, nest);
+  const app = await createHttpApp(AuthzServerModule.with(runtime, log), runtime.metrics, log, nest, { bodyLimits: TOKEN_ENDPOINT_BODY_LIMITS });
   await app.init();
   const commandBus = app.get(CommandBus);
   const cluster = await commandBus.execute(new InitializeClusterCommand({ actor: `system:${config.nodeId}`, correlationId: 'bootstrap' }));

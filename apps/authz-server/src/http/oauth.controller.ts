@@ -30,6 +30,35 @@ function param(form: Form, name: string): string | undefined {
   return value;
 }
 
+/**
+ * The token of /oauth/introspect and /oauth/revoke: given once, but of any length. A token this
+ * server cannot validate (oversize, garbage, wrong alg, unknown kid …) is an inactive one (RFC
+ * 7662 §2.2) or one there is nothing to revoke for (RFC 7009 §2.2), not a bad request: the token
+ * library refuses an oversize one before reading it (MAX_TOKEN_LENGTH).
+ */
+function tokenParam(form: Form): string | undefined {
+  const value = form.token;
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw new OAuthError('invalid_request', 'parameter token must be given once');
+  return value;
+}
+
+/**
+ * The body limit of /oauth/introspect and /oauth/revoke: Fastify's default of 1 MiB rather than
+ * the 64 KiB of every other endpoint. The token endpoints answer "inactive" (RFC 7662 §2.2) or
+ * 200 (RFC 7009 §2.2) for a token they cannot validate, however long, and a resource server that
+ * forwards whatever it was sent should get that answer, not an error, for anything a client could
+ * plausibly have been handed (our tokens are ~1.2 KB; other servers' JWTs with many claims reach
+ * tens of KB). A limit still stands, because the whole body is read and parsed before the client
+ * is authenticated: past 1 MiB the request is not a token question but an attempt to make the
+ * server buffer, and it gets 413 invalid_request.
+ */
+export const TOKEN_ENDPOINT_BODY_LIMIT_BYTES = 1024 * 1024;
+export const TOKEN_ENDPOINT_BODY_LIMITS: Readonly<Record<string, number>> = {
+  '/oauth/introspect': TOKEN_ENDPOINT_BODY_LIMIT_BYTES,
+  '/oauth/revoke': TOKEN_ENDPOINT_BODY_LIMIT_BYTES,
+};
+
 function decodeFormComponent(value: string): string {
   return decodeURIComponent(value.replace(/\+/g, ' '));
 }
@@ -109,7 +138,7 @@ export class OAuthController {
   async revoke(@Body() body: unknown, @Headers('content-type') contentType: string | undefined, @Req() req: AuthenticatedRequest) {
     const form = requireForm(contentType, body);
     const client = clientCredentials(req, form);
-    const token = param(form, 'token');
+    const token = tokenParam(form);
     if (!token) throw new OAuthError('invalid_request', 'token is required');
     await this.commandBus.execute(new RevokeTokenCommand(client, token, param(form, 'token_type_hint'), requestContext(req)));
     return {};
@@ -120,7 +149,7 @@ export class OAuthController {
   introspect(@Body() body: unknown, @Headers('content-type') contentType: string | undefined, @Req() req: AuthenticatedRequest) {
     const form = requireForm(contentType, body);
     const caller = clientCredentials(req, form);
-    const token = param(form, 'token');
+    const token = tokenParam(form);
     if (!token) throw new OAuthError('invalid_request', 'token is required');
     return this.queryBus.execute(new IntrospectTokenQuery(caller, token));
   }

@@ -9,22 +9,38 @@ import { observeRequests } from './observe-requests';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 
+export interface HttpAppOptions {
+  /** Routes (their full path) whose bodies may be larger than the 64 KiB of the others, in bytes. */
+  bodyLimits?: Readonly<Record<string, number>>;
+}
+
 /**
  * A Nest application on Fastify: Express cost this server ~70 µs of event loop per request
- * before any of its own work, Fastify ~5. JSON and form bodies up to 64 KiB are parsed (a
- * repeated form field becomes a list, which the endpoints refuse; a JSON body must be an
- * object or an array); a body of any other type is read and left unparsed, so that each
- * endpoint answers a wrong content type itself. An empty JSON body (`Content-Type:
- * application/json` with `Content-Length: 0`, as curl, fetch and many HTTP clients send a
- * body-less POST) is no body: every endpoint whose body is optional takes it as such, and one
- * that needs a body refuses it as it refuses a missing one. Errors while a body is read reach
- * the HttpErrorFilter through Nest's exception layer.
+ * before any of its own work, Fastify ~5. JSON and form bodies up to 64 KiB (more on the
+ * routes given `bodyLimits`) are parsed (a repeated form field becomes a list, which the
+ * endpoints refuse; a JSON body must be an object or an array); a body of any other type is
+ * read and left unparsed, so that each endpoint answers a wrong content type itself. An empty
+ * JSON body (`Content-Type: application/json` with `Content-Length: 0`, as curl, fetch and
+ * many HTTP clients send a body-less POST) is no body: every endpoint whose body is optional
+ * takes it as such, and one that needs a body refuses it as it refuses a missing one. Errors
+ * while a body is read reach the HttpErrorFilter through Nest's exception layer.
  */
-export async function createHttpApp(module: DynamicModule, metrics: Metrics, log: Log, logger: LoggerService): Promise<NestFastifyApplication> {
+export async function createHttpApp(
+  module: DynamicModule,
+  metrics: Metrics,
+  log: Log,
+  logger: LoggerService,
+  options: HttpAppOptions = {},
+): Promise<NestFastifyApplication> {
   // No Express-style middleware here: without middie, no request pays for looking for one.
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, skipMiddie: true });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger });
   const fastify = app.getHttpAdapter().getInstance();
+  // Nest registers its routes at init, after this hook: a route's own limit wins over its parser's.
+  const bodyLimits = options.bodyLimits ?? {};
+  fastify.addHook('onRoute', (route) => {
+    if (Object.hasOwn(bodyLimits, route.url)) route.bodyLimit = bodyLimits[route.url];
+  });
   // Fastify's own JSON parser (it refuses __proto__ and constructor.prototype), strict on top.
   const json = fastify.getDefaultJsonParser('error', 'error');
   const strictJson: FastifyBodyParser<Buffer, Server> = (request, body, done) => {
