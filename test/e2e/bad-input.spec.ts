@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { submitLoginForm } from '../support/browser';
 import { clientBasic, clientCredentialsToken, form, postSignIn, serviceClient } from '../support/oauth';
 import { api, basic, startNode, type Node } from '../support/processes';
 
@@ -221,6 +222,97 @@ describe('bad input', () => {
       expectError(await form(`${server.url}/oauth/introspect`, {}, clientBasic(resourceServer.clientId, resourceServer.clientSecret)), 400, 'invalid_request');
       expectError(await introspect('a'.repeat(100_000), clientBasic(resourceServer.clientId, 'wrong-secret')), 401, 'invalid_client');
       expectError(await introspect(valid, clientBasic('nobody', 'wrong-secret')), 401, 'invalid_client');
+    });
+  });
+
+  describe('a NUL character or an impossible date is a 400, not a 500 (item 3)', () => {
+    const NUL = '\u0000';
+
+    it('in client_id at the token endpoint: in the form, or in HTTP Basic (raw or %00)', async () => {
+      expectError(await form(`${server.url}/oauth/token`, { grant_type: 'client_credentials', client_id: `a${NUL}b`, client_secret: 'x' }), 400, 'invalid_request', 'NUL_CHARACTER');
+      expectError(await form(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: 'x', client_id: `chat-app${NUL}` }), 400, 'invalid_request', 'NUL_CHARACTER');
+      const raw = `Basic ${Buffer.from(`a${NUL}b:secret`).toString('base64')}`;
+      expectError(await form(`${server.url}/oauth/token`, { grant_type: 'client_credentials' }, raw), 400, 'invalid_request', 'NUL_CHARACTER');
+      expectError(await form(`${server.url}/oauth/token`, { grant_type: 'client_credentials' }, clientBasic(`a${NUL}b`, 'secret')), 400, 'invalid_request', 'NUL_CHARACTER');
+      expectError(await form(`${server.url}/oauth/introspect`, { token: 'x' }, clientBasic(resourceServer.clientId, `s${NUL}`)), 400, 'invalid_request', 'NUL_CHARACTER');
+    });
+
+    it('in client_id at /oauth/authorize', async () => {
+      const response = await fetch(`${server.url}/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: `chat-app${NUL}`, redirect_uri: REDIRECT })}`, { redirect: 'manual' });
+      expect(response.status).toBe(400);
+      expect(await response.text()).not.toMatch(NO_STACK);
+    });
+
+    it('in the username or the password of the sign-in form', async () => {
+      const url = new URL(`${server.url}/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: 'chat-app', redirect_uri: REDIRECT, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' })}`);
+      for (const typed of [{ username: `alice${NUL}`, password: 'alice-password' }, { username: 'alice', password: `alice-password${NUL}` }]) {
+        const { response } = await submitLoginForm(url, typed);
+        const text = await response.text();
+        expect(response.status).toBe(400);
+        expect(JSON.parse(text)).toMatchObject({ error: 'invalid_request', code: 'NUL_CHARACTER' });
+      }
+    });
+
+    it('in the admin\'s HTTP Basic credentials', async () => {
+      for (const [user, password] of [[`ad${NUL}min`, 'x'], ['admin', `x${NUL}`]]) {
+        expectError(await api(`${server.url}/admin/parameters`, { auth: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` }), 400, 'invalid_request', 'NUL_CHARACTER');
+      }
+    });
+
+    it.each([
+      ['POST', '/admin/users', { userId: `eve${NUL}`, password: 'eve-password' }],
+      ['POST', '/admin/users', { userId: 'eve', password: `eve-pass${NUL}word` }],
+      ['POST', '/admin/users', { userId: 'eve', password: 'eve-password', roles: [`admin${NUL}`] }],
+      ['POST', '/admin/clients', { clientName: `Chat${NUL}`, type: 'confidential' }],
+      ['POST', '/admin/clients', { clientId: `c${NUL}`, clientName: 'Chat', type: 'confidential' }],
+      ['POST', '/admin/clients', { clientName: 'Chat', type: 'public', redirectUris: [`https://app.example/${NUL}`] }],
+      ['PUT', '/admin/parameters', { oauthWithRefreshLoginFlow: `Enabled${NUL}` }],
+      ['PUT', '/admin/parameters', { [`tokenColour${NUL}`]: 'blue' }],
+      ['POST', '/admin/refresh-tokens/revoke', { userId: `alice${NUL}` }],
+      ['POST', '/admin/replay', { projection: `all${NUL}` }],
+      ['POST', '/admin/purge', { nested: { deeper: [`x${NUL}`] } }],
+    ])('in a JSON string of %s %s', async (method, path, body) => {
+      expectError(await api(`${server.url}${path}`, { method, auth: server.admin, body }), 400, 'invalid_request', 'NUL_CHARACTER');
+    });
+
+    it.each([
+      ['/admin/audit?user_id=a%00b'],
+      ['/admin/audit?client_id=a%00b'],
+      ['/admin/audit?type=TokenIssued%00'],
+      ['/admin/refresh-tokens?user_id=a%00b'],
+      ['/admin/refresh-tokens?cursor=%00'],
+      ['/admin/replay/a%00b'],
+    ])('in the query or the path: GET %s', async (path) => {
+      expectError(await api(`${server.url}${path}`, { auth: server.admin }), 400, 'invalid_request', 'NUL_CHARACTER');
+    });
+
+    it('in the query of POST /ssosp/token/revoke', async () => {
+      expectError(await api(`${server.url}/ssosp/token/revoke?user_id=alice%00`, { method: 'POST', auth: server.admin }), 400, 'invalid_request', 'NUL_CHARACTER');
+    });
+
+    it.each([
+      ['since=0000-01-01'],
+      ['until=0000-01-01T00:00:00Z'],
+      ['since=0001-01-01T00:30:00%2B01:00'],
+      ['since=10000-01-01'],
+      ['since=2026-02-30'],
+      ['since=2025-02-29'],
+      ['since=2026-13-01'],
+      ['since=2026-01-01T24:00:00Z'],
+      ['since=2026-01-01T23:60Z'],
+      ['since=2026-01-01T00:00%2B24:00'],
+      ['since=2026-01-01T10:00:00'],
+      ['since=yesterday'],
+      ['until=%2B275760-09-13'],
+    ])('an unparseable or out-of-range date on /admin/audit: %s', async (query) => {
+      expectError(await api(`${server.url}/admin/audit?${query}`, { auth: server.admin }), 400, 'invalid_request', 'INVALID_DATE');
+    });
+
+    it('dates it accepts still work: the first and last years, leap days, zones, fractions', async () => {
+      for (const query of ['since=0001-01-01&until=9999-12-31', 'since=2024-02-29', 'since=2026-01-01T10:00:00.123456%2B01:00', 'until=2026-12-31T23:59:59Z']) {
+        const response = await api(`${server.url}/admin/audit?${query}`, { auth: server.admin });
+        expect({ query, status: response.status }).toEqual({ query, status: 200 });
+      }
     });
   });
 });

@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './text';
 export * from './aggregate-root';
 export * from './parameters/enterprise-parameters';
 export * from './users/user';

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { QueryBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '@authz/contracts';
+import { hasNul, nulCharacterError } from '@authz/domain';
 import { FAILURE_THROTTLE, VerifiedCredentials, VerifyCredentialsQuery, type FailureThrottle, type Principal } from '@authz/application';
 
 export const REQUIRED_ROLES = Reflector.createDecorator<Role[]>();
@@ -18,11 +19,15 @@ function unauthorized(description: string): UnauthorizedException {
   return new UnauthorizedException({ error: 'invalid_client', error_description: description });
 }
 
-/** Parses `Authorization: Basic base64(user:password)`; null when absent or malformed. */
+/**
+ * Parses `Authorization: Basic base64(user:password)`; null when absent or malformed. Throws
+ * the 400 of a NUL character (no account name or password holds one).
+ */
 export function parseBasic(header: string | undefined): { user: string; password: string } | null {
   const match = /^Basic ([A-Za-z0-9+/=]{1,1024})$/i.exec(header ?? '');
   if (!match) return null;
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  if (hasNul(decoded)) throw nulCharacterError('the HTTP Basic credentials');
   const colon = decoded.indexOf(':');
   if (colon <= 0) return null;
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ValidationError } from '@authz/domain';
+import { ValidationError, hasNul, nulCharacterError } from '@authz/domain';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { FastifyReply } from 'fastify';
 import {
@@ -78,14 +78,18 @@ function readClientCredentials(authorization: string | undefined, form: Form): C
     const decoded = Buffer.from(match[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) throw new OAuthError('invalid_client', 'malformed HTTP Basic credentials');
+    let clientId: string;
+    let clientSecret: string;
     try {
-      const clientId = decodeFormComponent(decoded.slice(0, colon));
-      if (bodyId !== undefined && bodyId !== clientId) throw new OAuthError('invalid_request', 'client_id differs from the authenticated client');
-      return { clientId, clientSecret: decodeFormComponent(decoded.slice(colon + 1)) };
-    } catch (error) {
-      if (error instanceof OAuthError) throw error;
+      clientId = decodeFormComponent(decoded.slice(0, colon));
+      clientSecret = decodeFormComponent(decoded.slice(colon + 1));
+    } catch {
       throw new OAuthError('invalid_client', 'malformed HTTP Basic credentials');
     }
+    // Raw or form-encoded (%00): the body's own fields are checked before the handler.
+    if (hasNul(clientId) || hasNul(clientSecret)) throw nulCharacterError('the HTTP Basic credentials');
+    if (bodyId !== undefined && bodyId !== clientId) throw new OAuthError('invalid_request', 'client_id differs from the authenticated client');
+    return { clientId, clientSecret };
   }
   if (bodyId === undefined) throw new OAuthError('invalid_client', 'client authentication is required');
   return { clientId: bodyId, clientSecret: bodySecret };

@@ -1,5 +1,5 @@
 import { streamId } from '@authz/contracts';
-import { Client } from '@authz/domain';
+import { Client, isClientId } from '@authz/domain';
 import type { EventStore } from '../ports';
 
 const MAX_CLIENTS = 10_000;
@@ -15,6 +15,9 @@ export class ClientLookup {
   constructor(private readonly store: EventStore) {}
 
   async find(clientId: string): Promise<Client> {
+    // No client was ever registered under an id outside the registration's syntax (a NUL, a
+    // space, 10 KB …): it is unknown without asking the store, which might refuse the text.
+    if (!isClientId(clientId)) return new Client();
     const cached = this.known.get(clientId);
     if (cached) return cached;
     const client = new Client().loadFromHistory(await this.store.readStream(streamId('client', clientId)));

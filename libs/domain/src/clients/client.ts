@@ -11,8 +11,13 @@ import { DomainError, ValidationError } from '../errors';
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 
+/** Whether `value` could be a client's id (anything else names no client, and is never looked up). */
+export function isClientId(value: unknown): value is string {
+  return typeof value === 'string' && CLIENT_ID.test(value);
+}
+
 export function parseClientId(value: unknown, field = 'clientId'): string {
-  if (typeof value !== 'string' || !CLIENT_ID.test(value)) {
+  if (!isClientId(value)) {
     throw new ValidationError('INVALID_CLIENT_ID', `${field} must be 1–128 characters of letters, digits and . _ ~ -`);
   }
   return value;

@@ -4,8 +4,13 @@ import { DomainError, ValidationError } from '../errors';
 
 const USER_ID = /^[A-Za-z0-9._@-]{1,128}$/;
 
+/** Whether `value` could be a local account's id (anything else names no account, and is never looked up). */
+export function isUserId(value: unknown): value is string {
+  return typeof value === 'string' && USER_ID.test(value);
+}
+
 export function parseUserId(value: unknown): string {
-  if (typeof value !== 'string' || !USER_ID.test(value)) {
+  if (!isUserId(value)) {
     throw new ValidationError('INVALID_USER_ID', 'userId must be 1–128 characters of letters, digits and . _ @ -');
   }
   return value;

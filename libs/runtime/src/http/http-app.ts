@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { Log } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import { observeRequests } from './observe-requests';
+import { refuseNul } from './refuse-nul';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -54,6 +55,7 @@ export async function createHttpApp(
   };
   for (const type of ['application/json', /^application\/[\w.-]+\+json$/]) app.useBodyParser<Server>(type, { bodyLimit: BODY_LIMIT_BYTES }, strictJson);
   observeRequests(fastify, metrics, log);
+  refuseNul(fastify);
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, _body, done) => done(null, undefined));
   app.enableShutdownHooks();
   return app;

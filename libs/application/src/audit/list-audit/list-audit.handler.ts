@@ -3,19 +3,9 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { CURRENT_SCHEMA_VERSIONS } from '@authz/contracts';
 import { ValidationError, parseClientId, parseUserId } from '@authz/domain';
 import { AUDIT_READ_MODEL, type AuditReadModel } from '../../ports';
+import { parseInstant } from '../../instant';
 import { decodeCursor, encodeCursor, parseLimit, single } from '../../paging';
 import { ListAuditQuery, type AuditPage } from './list-audit.query';
-
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$/;
-
-function parseInstant(value: string | undefined, name: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const date = ISO_DATE.test(value) ? new Date(value) : undefined;
-  if (!date || Number.isNaN(date.getTime())) {
-    throw new ValidationError('INVALID_DATE', `${name} must be an ISO 8601 date or date-time, e.g. 2026-11-23 or 2026-11-23T02:00:00Z`);
-  }
-  return date;
-}
 
 /** Newest first; the cursor is a sequence number, so concurrent writes never shift a page. */
 @QueryHandler(ListAuditQuery)

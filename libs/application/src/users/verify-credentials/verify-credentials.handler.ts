@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { streamId } from '@authz/contracts';
-import { User } from '@authz/domain';
+import { User, isUserId } from '@authz/domain';
 import {
   CREDENTIAL_STORE,
   EVENT_STORE,
@@ -26,7 +26,9 @@ export class VerifyCredentialsHandler implements IQueryHandler<VerifyCredentials
   ) {}
 
   async execute({ userId, password }: VerifyCredentialsQuery): Promise<Principal | null> {
-    const hash = await this.credentials.passwordHash(userId);
+    // No account was ever registered under an id outside parseUserId's syntax (a NUL, say): it
+    // is unknown without asking the store, which might refuse the text.
+    const hash = isUserId(userId) ? await this.credentials.passwordHash(userId) : undefined;
     // An unknown user costs the same hash work as a known one, so timing does not tell them apart.
     const matches = await this.hasher.verify(password, hash ?? (await decoyHash(this.hasher)));
     if (!hash || !matches) return null;
