@@ -315,4 +315,42 @@ describe('bad input', () => {
       }
     });
   });
+
+  describe('a token is refused in any spelling but its own (item 4)', () => {
+  /** The token with its character at `index` replaced by U+0100 + that character (the same byte once masked to 8 bits). */
+  function respelled(token: string, index: number): string {
+    return token.slice(0, index) + String.fromCharCode(0x100 + token.charCodeAt(index)) + token.slice(index + 1);
+  }
+
+  /** An index in the middle of the payload segment of a compact JWS. */
+  const payloadIndex = (token: string) => {
+    const [header, payload] = token.split('.');
+    return header.length + 1 + Math.floor(payload.length / 2);
+  };
+
+    it('introspect: the U+0100+c variant of a valid access token is inactive, the original active', async () => {
+      const token = await clientCredentialsToken(server.url, resourceServer);
+      const auth = clientBasic(resourceServer.clientId, resourceServer.clientSecret);
+      for (const index of [5, payloadIndex(token), token.length - 3]) {
+        expect((await form(`${server.url}/oauth/introspect`, { token: respelled(token, index) }, auth)).body).toEqual({ active: false });
+      }
+      expect((await form(`${server.url}/oauth/introspect`, { token }, auth)).body).toMatchObject({ active: true });
+    });
+
+    it('refresh_token grant: the variant of a refresh token is invalid_grant, the original still refreshes', async () => {
+      const { refresh_token } = await aliceTokens();
+      const variant = await form(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: respelled(refresh_token, payloadIndex(refresh_token)), client_id: 'chat-app' });
+      expectError(variant, 400, 'invalid_grant');
+      const original = await form(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token, client_id: 'chat-app' });
+      expect(original.status).toBe(200);
+    });
+
+    it('revoke: the variant of a refresh token revokes nothing; the original still refreshes', async () => {
+      const { refresh_token } = await aliceTokens();
+      const revoked = await form(`${server.url}/oauth/revoke`, { token: respelled(refresh_token, payloadIndex(refresh_token)), client_id: 'chat-app' });
+      expect(revoked.status).toBe(200);
+      const original = await form(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token, client_id: 'chat-app' });
+      expect(original.status).toBe(200);
+    });
+  });
 });

@@ -6,7 +6,7 @@ import { signJws, verifyJws } from './jws';
 import type { KeyRing } from './key-ring';
 import { clusterOf, type EncryptionKey, type SigningKey } from './keys';
 import { HeaderMemo } from './memo';
-import { MAX_TOKEN_LENGTH, checkIssuerAndExpiry, nowSeconds, reject, type Rejection, type ValidationOptions, type ValidationResult } from './validation';
+import { checkCompact, checkIssuerAndExpiry, nowSeconds, reject, type Rejection, type ValidationOptions, type ValidationResult } from './validation';
 
 /** The keys a node mints with. The issuer is the cluster id both kids start with. */
 export interface MintingKeys {
@@ -108,7 +108,9 @@ export interface AccessTokenValidationOptions extends ValidationOptions {
 /** Never throws: every failure, expected or not, is a result with a stable code. */
 export async function validateAccessToken(token: string, keyRing: KeyRing, options: AccessTokenValidationOptions): Promise<ValidationResult<AccessTokenClaims>> {
   try {
-    const known = typeof token === 'string' && token.length <= MAX_TOKEN_LENGTH ? options.validated?.lookup(token, keyRing) : undefined;
+    const refused = checkCompact(token);
+    if (refused) return refused;
+    const known = options.validated?.lookup(token, keyRing);
     if (known) {
       const problem = checkIssuerAndExpiry(known, options);
       if (problem?.code === 'expired') options.validated!.forget(token);

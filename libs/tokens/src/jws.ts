@@ -3,7 +3,7 @@ import type { KeyRing } from './key-ring';
 import { HeaderMemo } from './memo';
 import type { SigningKey, VerificationKey } from './keys';
 import { signRs256, verifyRs256 } from './rs256';
-import { MAX_TOKEN_LENGTH, nowSeconds, reject, type Rejection, type ValidationOptions } from './validation';
+import { checkCompact, nowSeconds, reject, type Rejection, type ValidationOptions } from './validation';
 
 const JWS_HEADER_KEYS = ['alg', 'typ', 'kid'];
 
@@ -41,12 +41,13 @@ function kidOf(encodedHeader: string): string | Rejection {
 }
 
 /**
- * The outer layer: size, shape, a header pinned to RS256 with a current kid, then the
+ * The outer layer: size, alphabet, shape, a header pinned to RS256 with a current kid, then the
  * signature. The payload is read only once the signature holds.
  */
-export async function verifyJws(token: unknown, keyRing: KeyRing, options: ValidationOptions): Promise<VerifiedJws | Rejection> {
-  if (typeof token !== 'string') return reject('malformed', 'the token is not a string');
-  if (token.length > MAX_TOKEN_LENGTH) return reject('too_large', `the token is longer than ${MAX_TOKEN_LENGTH} characters`);
+export async function verifyJws(input: unknown, keyRing: KeyRing, options: ValidationOptions): Promise<VerifiedJws | Rejection> {
+  const refused = checkCompact(input);
+  if (refused) return refused;
+  const token = input as string;
   const parts = token.split('.');
   if (parts.length !== 3) return reject('malformed', 'the token is not a compact JWS');
   const [encodedHeader, encodedPayload, encodedSignature] = parts;

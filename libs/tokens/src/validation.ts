@@ -36,6 +36,23 @@ export interface ValidationOptions {
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
 
+/**
+ * The characters of a compact JWS or JWE: base64url and the dots between segments. Checked on
+ * the whole token before it is split or looked up in a cache, so that a token has one spelling:
+ * decoders that mask a character to 8 bits (latin1 for the signing input, Node's base64url)
+ * would otherwise read U+0100+c as c, and every such variant would validate, dodge a stored
+ * hash or a revocation list keyed by the token, and fill caches.
+ */
+const TOKEN_CHARACTERS = /^[A-Za-z0-9_.-]*$/;
+
+/** Type, size and alphabet, in that order: the checks before a token is read at all. */
+export function checkCompact(token: unknown): Rejection | undefined {
+  if (typeof token !== 'string') return reject('malformed', 'the token is not a string');
+  if (token.length > MAX_TOKEN_LENGTH) return reject('too_large', `the token is longer than ${MAX_TOKEN_LENGTH} characters`);
+  if (!TOKEN_CHARACTERS.test(token)) return reject('malformed', 'the token holds a character outside A-Z a-z 0-9 _ . -');
+  return undefined;
+}
+
 export function reject(code: TokenErrorCode, reason: string): Rejection {
   return { valid: false, code, reason };
 }
