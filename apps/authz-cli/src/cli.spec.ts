@@ -249,6 +249,54 @@ describe('keys and clients (in-process, scripted server)', () => {
     expect(staleText.stdout).toContain('authz cluster keys');
   });
 
+  it.each([['signing'], ['encryption']])("show key authz %s: CUCM's word order shows the same key", async (kind) => {
+    const cucm = await cli(['show', 'key', 'authz', kind, '--json'], keysServer, admin);
+    const ours = await cli(['show', 'key', kind, '--json'], keysServer, admin);
+    expect(cucm.code).toBe(0);
+    expect(cucm.stderr).toBe('');
+    expect(cucm.calls.map((c) => `${c.method} ${c.url}`)).toEqual(['GET http://srv:1/admin/keys']);
+    expect(JSON.parse(cucm.stdout)).toEqual(JSON.parse(ours.stdout));
+    expect(JSON.parse(cucm.stdout)).toMatchObject({ kind, fingerprint: ring[kind as 'signing' | 'encryption'].fingerprint });
+    const text = await cli(['show', 'key', 'authz', kind], keysServer, admin);
+    expect(text.stdout).toContain(`Authz ${kind} key\n`);
+  });
+
+  it.each([['signing'], ['encryption']])("set key regen authz %s --yes: CUCM's word order regenerates that key", async (kind) => {
+    const result = await cli(['set', 'key', 'regen', 'authz', kind, '--yes'], keysServer, admin);
+    expect(result.code).toBe(0);
+    expect(result.calls.map((c) => `${c.method} ${c.url}`)).toEqual([`POST http://srv:1/admin/keys/${kind}/regenerate`]);
+    expect(result.stdout).toContain(`Regenerated the ${kind} key.`);
+  });
+
+  it("set key regen authz signing on a terminal asks first, as the other word order does", async () => {
+    const result = await cli(['set', 'key', 'regen', 'authz', 'signing'], keysServer, { ...admin, stdin: 'y\n', tty: true });
+    expect(result.code).toBe(0);
+    expect(result.calls.map((c) => `${c.method} ${c.url}`)).toEqual(['GET http://srv:1/admin/keys', 'POST http://srv:1/admin/keys/signing/regenerate']);
+  });
+
+  it('the key commands name both word orders in their help', async () => {
+    for (const argv of [['show', 'key', '--help'], ['set', 'key', 'regen', '--help']]) {
+      const result = await cli(argv);
+      expect(result.stdout).toContain('[authz] <signing|encryption>');
+    }
+  });
+
+  it.each([
+    [['show', 'key', 'authz'], "value 'authz' is invalid for argument 'kind'. Allowed choices are signing, encryption."],
+    [['show', 'key', 'authz', 'public'], "value 'public' is invalid for argument 'kind'. Allowed choices are signing, encryption."],
+    [['show', 'key', 'public'], "value 'public' is invalid for argument 'kind'. Allowed choices are signing, encryption."],
+    [['show', 'key', 'signing', 'encryption'], 'too many arguments'],
+    [['show', 'key', 'authz', 'signing', 'extra'], 'too many arguments'],
+    [['set', 'key', 'regen', 'authz', '--yes'], "value 'authz' is invalid for argument 'kind'"],
+    [['set', 'key', 'regen', 'authz', 'authz', '--yes'], "value 'authz' is invalid for argument 'kind'"],
+    [['set', 'key', 'regen', 'signing', 'authz', '--yes'], 'too many arguments'],
+  ])('%p → exit 2 with %p, nothing sent', async (argv, message) => {
+    const result = await cli(argv, keysServer, admin);
+    expect(result.code).toBe(EXIT.usage);
+    expect(result.stderr).toContain(message);
+    expect(result.calls).toHaveLength(0);
+  });
+
   it.each([[['show', 'key']], [['show', 'key', 'authz']], [['set', 'key', 'regen', 'public', '--yes']]])('%p → exit 2, nothing sent', async (argv) => {
     const result = await cli(argv, keysServer, admin);
     expect(result.code).toBe(EXIT.usage);

@@ -1,12 +1,41 @@
-import { Argument } from 'commander';
+import type { Command } from 'commander';
 
 /** The two keys of the cluster's key ring (seed S6). */
 export const KEY_KINDS = ['signing', 'encryption'] as const;
 export type KeyKind = (typeof KEY_KINDS)[number];
 
-/** The `<kind>` argument of the key commands: signing or encryption, anything else a usage error. */
-export function keyKindArgument(): Argument {
-  return new Argument('<kind>', 'which key').choices(KEY_KINDS);
+const CUCM_SERVICE = 'authz';
+
+/**
+ * The arguments of `show key` and `set key regen`: the kind (`show key signing`), or CUCM's own
+ * word order with the service first (`show key authz signing`, `set key regen authz encryption`).
+ * The action gets both words; keyKindOf tells the kind.
+ */
+export function withKeyKindArguments(command: Command): Command {
+  return command
+    .argument('<kind>', `which key: ${KEY_KINDS.join(' or ')} (or, in CUCM's word order, "${CUCM_SERVICE} signing", "${CUCM_SERVICE} encryption")`)
+    .argument('[kind-after-authz]', `the kind, after "${CUCM_SERVICE}"`)
+    .usage(`[options] [${CUCM_SERVICE}] <${KEY_KINDS.join('|')}>`);
+}
+
+/** The kind the words of withKeyKindArguments name; anything else is a usage error in Commander's words. */
+export function keyKindOf(command: Command, first: string, second: string | undefined): KeyKind {
+  const invalid = (value: string) =>
+    command.error(`error: command-argument value '${value}' is invalid for argument 'kind'. Allowed choices are ${KEY_KINDS.join(', ')}.`, {
+      code: 'commander.invalidArgument',
+    });
+  const isKind = (value: string): value is KeyKind => (KEY_KINDS as readonly string[]).includes(value);
+  if (first === CUCM_SERVICE) {
+    if (second === undefined) return invalid(first);
+    return isKind(second) ? second : invalid(second);
+  }
+  if (!isKind(first)) return invalid(first);
+  if (second !== undefined) {
+    return command.error(`error: too many arguments for '${command.name()}'. Expected the kind, or "${CUCM_SERVICE}" and the kind, but got ${first} ${second}.`, {
+      code: 'commander.excessArguments',
+    });
+  }
+  return first;
 }
 
 /** A key of the ring as GET /admin/keys and GET /admin/cluster/keys show it: never the key itself. */

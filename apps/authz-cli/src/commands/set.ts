@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { CommandGroup } from '../context';
 import { CliError, EXIT, usageError } from '../errors';
-import { keyKindArgument, type KeyKind, type KeyRingAnswer, type RegeneratedKey } from '../keys';
+import { keyKindOf, withKeyKindArguments, type KeyKind, type KeyRingAnswer, type RegeneratedKey } from '../keys';
 import { printJson, table } from '../output';
 import { canPrompt, confirm } from '../prompt';
 
@@ -41,6 +41,7 @@ confirm; elsewhere (scripts, pipes) --yes is required.
 
 Examples:
   authz set key regen encryption
+  authz set key regen authz encryption                # CUCM's word order works too
   authz set key regen signing --yes
   authz set key regen signing --revoke-refresh-tokens --yes`;
 
@@ -49,15 +50,14 @@ export const set: CommandGroup = (program, ctx) => {
   const group = program.command('set').description('change the cluster\'s keys (as CUCM\'s "set key regen authz …")');
   const key = group.command('key').description('regenerate the signing or encryption key');
 
-  key
-    .command('regen')
+  withKeyKindArguments(key.command('regen'))
     .description('regenerate the signing or encryption key: every access token issued under the old one stops working')
-    .addArgument(keyKindArgument())
     .option('--revoke-refresh-tokens', 'signing only: also revoke every refresh token issued before the regeneration (everyone signs in again)')
     .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
     .option('--json', 'print the raw JSON answer')
     .addHelpText('after', REGEN_HELP)
-    .action(async (kind: KeyKind, options: { yes?: boolean; json?: boolean; revokeRefreshTokens?: boolean }, command: Command) => {
+    .action(async (first: string, second: string | undefined, options: { yes?: boolean; json?: boolean; revokeRefreshTokens?: boolean }, command: Command) => {
+      const kind: KeyKind = keyKindOf(command, first, second);
       const { io } = ctx;
       const revoke = options.revokeRefreshTokens === true;
       if (revoke && kind !== 'signing') {

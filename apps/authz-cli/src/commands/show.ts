@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { CommandGroup } from '../context';
 import { CliError, EXIT } from '../errors';
-import { capitalized, keyKindArgument, type KeyInfo, type KeyKind, type KeyRingAnswer } from '../keys';
+import { capitalized, keyKindOf, withKeyKindArguments, type KeyInfo, type KeyKind, type KeyRingAnswer } from '../keys';
 import { printJson, table } from '../output';
 
 const SHOW_KEY_HELP = `
@@ -10,6 +10,7 @@ Like "show key authz signing" on CUCM; compare every node at once with "authz cl
 
 Examples:
   authz show key signing
+  authz show key authz signing                       # CUCM's word order works too
   authz show key encryption --json | jq -r .fingerprint`;
 
 /** One key of the ring, and what the node that answered holds of that kind. */
@@ -62,13 +63,12 @@ export function describeKey(key: ShownKey): string {
 export const show: CommandGroup = (program, ctx) => {
   const group = program.command('show').description('show the cluster\'s keys (as CUCM\'s "show key authz …")');
 
-  group
-    .command('key')
+  withKeyKindArguments(group.command('key'))
     .description("show the cluster's signing or encryption key as a hash, and whether the node that answers holds it")
-    .addArgument(keyKindArgument())
     .option('--json', 'print the key as JSON: kind, kid, fingerprint, createdAt, clusterId, node')
     .addHelpText('after', SHOW_KEY_HELP)
-    .action(async (kind: KeyKind, options: { json?: boolean }, command: Command) => {
+    .action(async (first: string, second: string | undefined, options: { json?: boolean }, command: Command) => {
+      const kind = keyKindOf(command, first, second);
       const { body } = await ctx.api(command).get<KeyRingAnswer>('admin/keys');
       const key = shownKey(kind, body);
       if (options.json) return printJson(ctx.io, key);
