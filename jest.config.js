@@ -4,7 +4,11 @@ const aliases = ['domain', 'contracts', 'application', 'event-store', 'messaging
 const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: Object.fromEntries(aliases.map((a) => [`^@authz/${a}$`, `<rootDir>/libs/${a}/src`])),
+  moduleNameMapper: {
+    ...Object.fromEntries(aliases.map((a) => [`^@authz/${a}$`, `<rootDir>/libs/${a}/src`])),
+    // libs/token-validator is a package of its own, built by plain tsc: its relative imports end in .js
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }] },
 };
 export default {
