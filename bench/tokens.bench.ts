@@ -10,6 +10,10 @@
  * - one event loop per core (worker threads here, cluster in production), RSA verified inline.
  * Validation always gets tokens it has not seen (4096 distinct ones, no cache) unless the
  * line says SignatureCache. "before" is jose used plainly, the starting point of the issue.
+ * The package @authz/token-validator (what a resource server embeds, keys fetched once through
+ * its `fetch` option) is measured with its default settings on tokens it has seen before (its
+ * cache of validated tokens by exact text, expiry checked on every hit: a client reuses its
+ * token until it expires), and with that cache off, so that every call verifies and decrypts.
  *
  *   npm run bench -- tokens           BENCH_SECONDS=2 BENCH_ROUNDS=3 by default
  *
@@ -20,8 +24,11 @@ import { sign, verify } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { compactDecrypt, compactVerify } from 'jose';
+import { TokenValidator } from '@authz/token-validator';
 import {
   createKeyRing,
+  exportEncryptionJwk,
+  exportPublicJwk,
   exportSigningPrivatePem,
   generateEncryptionKey,
   generateSigningKey,
@@ -169,6 +176,22 @@ async function main(): Promise<void> {
   const cached: ValidationOptions = { ...options, cache: new SignatureCache(DISTINCT_TOKENS) };
   const validate = (opts: ValidationOptions) => (i: number) => validateAccessToken(tokens[i % tokens.length], ring, opts).then(valid);
 
+  // The package, as a resource server runs it: keys fetched once from "authz" (here a fetch that
+  // answers what GET /oauth/keys would), everything else its defaults.
+  const keySet = JSON.stringify({ issuer: CLUSTER, keys: [exportPublicJwk(keys.signing), exportEncryptionJwk(keys.encryption)] });
+  const packaged = (extra: { cacheSize?: number } = {}) =>
+    new TokenValidator({
+      servers: [{ url: 'http://authz.invalid', credentials: { username: 'bench', password: 'bench' } }],
+      fetch: async () => new Response(keySet, { headers: { 'content-type': 'application/json' } }),
+      ...extra,
+    });
+  const validatorDefault = packaged();
+  const validatorNoCache = packaged({ cacheSize: 0 });
+  const viaPackage = (validator: TokenValidator) => async (i: number) => {
+    const result = await validator.validate(tokens[i % tokens.length]);
+    if (!result.valid) throw new Error(`validation failed: ${JSON.stringify(result)}`);
+  };
+
   const results: Record<string, number[]> = {};
   const cpu: Record<string, number[]> = {};
   const record = (name: string, rate: Rate) => {
@@ -181,12 +204,15 @@ async function main(): Promise<void> {
     record('validate.pool', await measure(validate(options)));
     record('validate.workers', await onWorkers({ task: 'validate', pem, secret, tokens }));
     record('validate.cached', await measure(validate(cached)));
+    record('package.default', await measure(viaPackage(validatorDefault)));
+    record('package.nocache', await measure(viaPackage(validatorNoCache)));
     record('sign.workers', await onWorkers({ task: 'raw', op: 'sign', pem, data, signature }));
     record('sign.pool', await rawPool('sign'));
     record('mint', await measure(mint));
     process.stderr.write(`round ${round}/${ROUNDS}\n`);
   }
   record('validate.naive', await measure(await naiveJose(keys, tokens)));
+  await Promise.all([validatorDefault.close(), validatorNoCache.close()]);
 
   // Other processes may share the machine: each ratio is taken within one round, and the
   // median over rounds is reported, so a burst of load elsewhere moves it less.
@@ -199,7 +225,7 @@ async function main(): Promise<void> {
   };
   const line = (label: string, name: string, note = '') =>
     console.log(
-      `${label.padEnd(62)}${Math.round(m(name)).toLocaleString('en-US').padStart(8)} ops/s ` +
+      `${label.padEnd(68)}${Math.round(m(name)).toLocaleString('en-US').padStart(8)} ops/s ` +
         `${median(cpu[name]).toFixed(0).padStart(5)} µs CPU/op  ${note}`,
     );
   const vs = (name: string, kind: 'verify' | 'sign', goal?: number) => {
@@ -223,6 +249,8 @@ async function main(): Promise<void> {
   line(`validateAccessToken: ${CORES} worker threads, verifyInline`, 'validate.workers', vs('validate.workers', 'verify', 50));
   line('validateAccessToken: event loop, SignatureCache, tokens seen before', 'validate.cached', vs('validate.cached', 'verify'));
   line('before: jose compactVerify + compactDecrypt, event loop', 'validate.naive', vs('validate.naive', 'verify'));
+  line('@authz/token-validator, defaults, event loop, tokens seen before', 'package.default', vs('package.default', 'verify', 50));
+  line('@authz/token-validator, cacheSize 0: every token new, event loop', 'package.nocache', vs('package.nocache', 'verify', 50));
 
   // What the ratios would be on an idle machine if every way kept all cores busy: the raw CPU
   // cost per op (the cheaper way) over the token's. An upper bound for the event-loop way.
