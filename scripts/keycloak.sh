@@ -51,11 +51,13 @@ kc_url() {
 }
 url_port() { local u="${1%/}"; echo "${u##*:}"; }
 
-# A pid alone is not proof: only trust a java process running *our* distribution.
+# A pid alone is not proof: only trust *our* distribution's kc.sh (which runs the JVM as its
+# child and forwards SIGTERM to it) or its JVM (what kc.sh execs after a first-start build).
 is_our_keycloak() {
   local pid="$1"
   [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
   local cmd; cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmd" == *" $DIST_DIR/bin/kc.sh start "* ]] && return 0
   [[ "$cmd" == *java* && "$cmd" == *"$DIST_DIR"* ]]
 }
 
@@ -128,8 +130,9 @@ launch() {
   [[ -f "$LOG_FILE" ]] && mv -f "$LOG_FILE" "$LOG_FILE.prev"
   rm -f "$PID_FILE"
   echo "$url" >"$URL_FILE"
-  # In its own session: it outlives this script. kc.sh ends by exec'ing java, so the pid
-  # written by the launcher is the JVM's. `9>&-`: it must not hold our lock.
+  # In its own session: it outlives this script. The pid written by the launcher is kc.sh's:
+  # it runs the JVM as a child, forwards SIGTERM to it and exits when it has (after a build
+  # on first start it execs the JVM instead, same pid). `9>&-`: it must not hold our lock.
   setsid nohup env JAVA_HOME="$jh" PATH="$jh/bin:$PATH" \
     KC_BOOTSTRAP_ADMIN_USERNAME="$ADMIN_USER" KC_BOOTSTRAP_ADMIN_PASSWORD="$ADMIN_PW" \
     bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" \
@@ -147,7 +150,6 @@ launch() {
 wait_ready() {
   local pid="$1" url="$2" deadline=$((SECONDS + START_TIMEOUT))
   while (( SECONDS < deadline )); do
-    # kc.sh may first run a build JVM and then exec the server: the pid stays the same.
     kill -0 "$pid" 2>/dev/null || { log "keycloak $pid exited during startup"; return 1; }
     answers "$url" && return 0
     sleep 0.5
