@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite against real servers: unit, then integration and e2e on the machine's
-# PostgreSQL, a Kafka broker that scripts/infra.sh starts and an OpenLDAP server that
-# scripts/ldap.sh starts (each stopped again if this run started it).
+# PostgreSQL, a Kafka broker that scripts/infra.sh starts, an OpenLDAP server that
+# scripts/ldap.sh starts and a Keycloak (SAML 2.0 IdP) that scripts/keycloak.sh starts (each
+# stopped again if this run started it).
 # Extra arguments go to Jest, e.g. `npm test -- --selectProjects unit`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,9 +26,17 @@ if bash scripts/ldap.sh status >/dev/null 2>&1; then ldap_was_up=true; fi
 if [ "$ldap_was_up" = false ]; then teardown+='bash scripts/ldap.sh down; '; fi
 eval "$(bash scripts/ldap.sh up)"
 
+# A private Keycloak, the real SAML 2.0 IdP of the SSO tests; fetched with mvn on first use.
+keycloak_was_up=false
+if bash scripts/keycloak.sh status >/dev/null 2>&1; then keycloak_was_up=true; fi
+if [ "$keycloak_was_up" = false ]; then teardown+='bash scripts/keycloak.sh down; '; fi
+eval "$(bash scripts/keycloak.sh up)"
+
 export AUTHZ_TEST_KAFKA_BROKERS="$KAFKA_BROKERS"
 export AUTHZ_TEST_LDAP_URL="$LDAP_URL" AUTHZ_TEST_LDAP_BASE_DN="$LDAP_BASE_DN"
 export AUTHZ_TEST_LDAP_BIND_DN="$LDAP_BIND_DN" AUTHZ_TEST_LDAP_BIND_PASSWORD="$LDAP_BIND_PASSWORD"
+export AUTHZ_TEST_KEYCLOAK_URL="$KEYCLOAK_URL"
+export AUTHZ_TEST_KEYCLOAK_ADMIN_USER="$KEYCLOAK_ADMIN_USER" AUTHZ_TEST_KEYCLOAK_ADMIN_PASSWORD="$KEYCLOAK_ADMIN_PASSWORD"
 export AUTHZ_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres"
 # Suites share one broker and stop it on purpose (outage tests): run them one at a time.
 # --forceExit: kafkajs leaves retry timers behind after disconnect; a CI run must not hang on them.
