@@ -33,9 +33,21 @@ describeModes(modesFromEnv(), 'authz-server: health and the parameters API (%s m
 
   it('prints where it listens and how to reach the admin API', () => {
     for (const each of d.nodes) {
-      expect(each.output()).toContain(`listening on ${each.url}`);
-      expect(each.output()).toContain(`${mode} mode`);
-      expect(each.output()).toContain(cluster ? 'admin:       user "admin"' : 'admin-password');
+      // The banner is log lines (README, Logs): its text is their messages.
+      const banner = each
+        .output()
+        .split('\n')
+        .flatMap((line) => {
+          try {
+            return [String(JSON.parse(line).message)];
+          } catch {
+            return [];
+          }
+        })
+        .join('\n');
+      expect(banner).toContain(`listening on ${each.url}`);
+      expect(banner).toContain(`${mode} mode`);
+      expect(banner).toContain(cluster ? 'admin:       user "admin"' : 'admin-password');
     }
   });
 

@@ -49,7 +49,7 @@ describe('createLogger', () => {
     expect(entries().map((e) => e.message)).toEqual([...Array.from({ length: 100 }, (_, i) => `line ${i}`), 'later']);
   });
 
-  it("takes Nest's own calls as Nest makes them: a context name last, a stack trace to stderr with errors", () => {
+  it("takes Nest's own calls as Nest makes them: a context name last, a stack trace in a field with errors", () => {
     const { nest } = createLogger('test');
     nest.log('routes mapped', 'RouterExplorer');
     nest.error('boom', 'Error: boom\n    at handler (file.js:1:1)', 'ExceptionsHandler');
@@ -58,6 +58,22 @@ describe('createLogger', () => {
     expect(mapped).toMatchObject({ level: 'log', message: 'routes mapped', context: 'RouterExplorer' });
     expect(boom).toMatchObject({ level: 'error', message: 'boom', context: 'ExceptionsHandler', stack: expect.stringContaining('at handler') });
     expect(thrown).toMatchObject({ level: 'error', message: 'thrown', context: 'test', stack: expect.stringContaining('Error: thrown') });
+  });
+
+  it('writes every level to stdout, errors and fatal ones too, in the order they were logged', () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => (String(chunk).startsWith('{') && out.push(String(chunk)), true)) as never);
+    jest.spyOn(process.stderr, 'write').mockImplementation(((chunk: unknown) => (String(chunk).startsWith('{') && err.push(String(chunk)), true)) as never);
+    const { log, nest } = createLogger('test');
+    log('info', 'one');
+    log('error', 'two');
+    nest.fatal('three');
+    nest.error('four', 'Error: four\n    at handler (file.js:1:1)', 'ExceptionsHandler');
+    log('warn', 'five');
+    flushLogs();
+    expect(err).toEqual([]);
+    expect(out.join('').trim().split('\n').map((line) => JSON.parse(line).message)).toEqual(['one', 'two', 'three', 'four', 'five']);
   });
 
   it('keeps the framework fields when a field has the same name', () => {

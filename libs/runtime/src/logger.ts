@@ -2,7 +2,6 @@ import type { LoggerService } from '@nestjs/common';
 import type { Log, LogFields } from './log';
 
 type Level = 'log' | 'warn' | 'error' | 'debug' | 'verbose' | 'fatal';
-type Stream = 'stdout' | 'stderr';
 
 const STACK = /\n\s+at /;
 
@@ -14,22 +13,20 @@ const OWN = new Set(['level', 'pid', 'timestamp', 'message', 'context']);
  * server logs a line per request, and a write per line cost it as much as the request's own
  * routing. The process flushes what is left when it exits.
  */
-const pending: Record<Stream, string> = { stdout: '', stderr: '' };
+let pending = '';
 let scheduled = false;
 
 export function flushLogs(): void {
   scheduled = false;
-  for (const stream of ['stdout', 'stderr'] as const) {
-    if (!pending[stream]) continue;
-    const text = pending[stream];
-    pending[stream] = '';
-    process[stream].write(text);
-  }
+  if (!pending) return;
+  const text = pending;
+  pending = '';
+  process.stdout.write(text);
 }
 process.on('exit', flushLogs);
 
-function write(stream: Stream, line: string): void {
-  pending[stream] += line;
+function write(line: string): void {
+  pending += line;
   if (!scheduled) {
     scheduled = true;
     setImmediate(flushLogs);
@@ -43,7 +40,8 @@ function text(message: unknown): string {
 }
 
 /**
- * One JSON object per line on stdout (errors on stderr), for people and log shippers alike.
+ * One JSON object per line on stdout, errors included (README, Observability): one stream keeps
+ * the lines in the order they were logged, which two streams flushed apart would not.
  * Fields given with a line go at its top level: a line that a request causes names the
  * request's `correlationId` (there is no implicit request context: Node 20 keeps one with
  * promise hooks, which cost every promise of the process, ~12% of the event loop here).
@@ -54,7 +52,7 @@ export class JsonLogger implements LoggerService {
   line(level: Level, message: unknown, fields?: LogFields, context = this.context): void {
     const entry: Record<string, unknown> = { level, pid: process.pid, timestamp: Date.now(), message: text(message), context };
     if (fields) for (const key in fields) if (!OWN.has(key) && fields[key] !== undefined) entry[key] = fields[key];
-    write(level === 'error' || level === 'fatal' ? 'stderr' : 'stdout', `${JSON.stringify(entry)}\n`);
+    write(`${JSON.stringify(entry)}\n`);
   }
 
   // Nest calls these with (message, ...optionalParams), the last of which may be a context name.
@@ -77,7 +75,7 @@ export class JsonLogger implements LoggerService {
     this.nest('fatal', message, params);
   }
 
-  /** Nest's own lines: a stack trace where it gives one (error, fatal), its context name last. */
+  /** Nest's own lines: a stack trace where it gives one (error, fatal), in a field, its context name last. */
   private nest(level: Level, message: unknown, params: unknown[]): void {
     const strings = params.filter((p): p is string => typeof p === 'string');
     const stack = strings.find((p) => STACK.test(p)) ?? (message instanceof Error ? message.stack : undefined);
