@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ROOT, waitFor } from '../support/infra';
 import { clientBasic, form, serviceClient } from '../support/oauth';
-import { api, basic, freePort } from '../support/processes';
+import { basic, freePort } from '../support/processes';
 
 /**
  * The README's logging contract (Observability, Logs), line by line, for everything a started
