@@ -2,7 +2,7 @@
 # The whole test suite against real servers: unit, then integration and e2e on the machine's
 # PostgreSQL, a Kafka broker that scripts/infra.sh starts, an OpenLDAP server that
 # scripts/ldap.sh starts and a Keycloak (SAML 2.0 IdP) that scripts/keycloak.sh starts (each
-# stopped again if this run started it).
+# stopped again if this run started it), and a headless Chromium for the browser suites.
 # Extra arguments go to Jest, e.g. `npm test -- --selectProjects unit`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -31,6 +31,20 @@ keycloak_was_up=false
 if bash scripts/keycloak.sh status >/dev/null 2>&1; then keycloak_was_up=true; fi
 if [ "$keycloak_was_up" = false ]; then teardown+='bash scripts/keycloak.sh down; '; fi
 eval "$(bash scripts/keycloak.sh up)"
+
+# One headless Chromium (Debian's package, installed with apt-get on first use) for the browser
+# suites, which connect to it; it goes when this run ends (its stdin is this shell's pipe).
+mkdir -p .cache/browser
+chromium_path="$(bash scripts/chromium.sh)"
+exec 8> >(node scripts/browser-server.mjs "$chromium_path" > .cache/browser/endpoint 2> .cache/browser/log)
+teardown+='exec 8>&-; '
+for _ in $(seq 1 300); do
+  if grep -q '^ws://' .cache/browser/endpoint 2>/dev/null; then break; fi
+  sleep 0.1
+done
+grep -q '^ws://' .cache/browser/endpoint || { cat .cache/browser/log >&2; echo '[chromium] the browser server did not start' >&2; exit 1; }
+export AUTHZ_TEST_BROWSER_WS="$(head -n1 .cache/browser/endpoint)"
+echo "[chromium] $("$chromium_path" --version 2>/dev/null) at $AUTHZ_TEST_BROWSER_WS" >&2
 
 export AUTHZ_TEST_KAFKA_BROKERS="$KAFKA_BROKERS"
 export AUTHZ_TEST_LDAP_URL="$LDAP_URL" AUTHZ_TEST_LDAP_BASE_DN="$LDAP_BASE_DN"

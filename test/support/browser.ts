@@ -48,10 +48,11 @@ function cookies(response: Response): string[] {
 
 /**
  * Opens `authorizationUrl`, fills the login form with `typed` (field name → what the person
- * types; each must be a field of the form) and submits it. Answers the page's form, the
- * submission's status and the absolute URL of its Location (the callback, when it is a 302).
+ * types; each must be a field of the form) and submits it with the page's cookies and, as a
+ * browser does on a POST, the page's Origin. Answers the form and the submission's response,
+ * its body unread and its redirect not followed.
  */
-export async function signInThroughForm(authorizationUrl: URL, typed: Record<string, string>) {
+export async function submitLoginForm(authorizationUrl: URL, typed: Record<string, string>): Promise<{ form: HtmlForm; response: Response }> {
   const page = await fetch(authorizationUrl, { redirect: 'manual' });
   const html = await page.text();
   if (page.status !== 200) throw new Error(`the authorization endpoint answered ${page.status}, not a login page:\n${html.slice(0, 500)}`);
@@ -63,20 +64,27 @@ export async function signInThroughForm(authorizationUrl: URL, typed: Record<str
   const jar = cookies(page);
   const headers: Record<string, string> = {};
   if (jar.length) headers.cookie = jar.join('; ');
-  let submitted: Response;
+  let response: Response;
   if (form.method === 'POST') {
     headers['content-type'] = 'application/x-www-form-urlencoded';
-    submitted = await fetch(form.action, { method: 'POST', redirect: 'manual', headers, body: fields.toString() });
+    headers.origin = authorizationUrl.origin;
+    response = await fetch(form.action, { method: 'POST', redirect: 'manual', headers, body: fields.toString() });
   } else {
     const target = new URL(form.action);
     target.search = fields.toString();
-    submitted = await fetch(target, { redirect: 'manual', headers });
+    response = await fetch(target, { redirect: 'manual', headers });
   }
-  const location = submitted.headers.get('location');
-  const body = await submitted.text();
+  return { form, response };
+}
+
+/** submitLoginForm, answering the submission's status, body and the absolute URL of its Location (the callback, when it is a 302). */
+export async function signInThroughForm(authorizationUrl: URL, typed: Record<string, string>) {
+  const { form, response } = await submitLoginForm(authorizationUrl, typed);
+  const location = response.headers.get('location');
+  const body = await response.text();
   return {
     form,
-    status: submitted.status,
+    status: response.status,
     location: location === null ? undefined : new URL(location, form.action),
     body,
   };

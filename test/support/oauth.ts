@@ -1,3 +1,4 @@
+import { submitLoginForm } from './browser';
 import { api } from './processes';
 
 /** Registers a confidential service client through the admin API; answers its id and secret. */
@@ -45,12 +46,11 @@ export function decodeSegment(segment: string): any {
   return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
 }
 
-/** Posts the sign-in form of /oauth/authorize as a browser would, without following the redirect. */
-export function postSignIn(url: string, params: Record<string, string>, username: string, password: string): Promise<Response> {
-  return fetch(`${url}/oauth/authorize`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ ...params, username, password }).toString(),
-  });
+/**
+ * Signs in through the form of /oauth/authorize as a browser would (the page first, for its
+ * hidden fields and its anti-forgery cookie, then the POST), without following the redirect.
+ */
+export async function postSignIn(url: string, params: Record<string, string>, username: string, password: string): Promise<Response> {
+  const { response } = await submitLoginForm(new URL(`${url}/oauth/authorize?${new URLSearchParams(params)}`), { username, password });
+  return response;
 }
