@@ -211,12 +211,15 @@ describeModes(modesFromEnv(), 'keys and self-contained tokens (%s mode)', (mode)
 
   (cluster ? it : it.skip)('cluster: refuses to start in cluster mode without the key-encryption key', async () => {
     const { AUTHZ_KEK: _, ...withoutKek } = d.env;
-    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, ['dist/apps/authz-server/src/main.js'], { env: { PATH: process.env.PATH, ...withoutKek, AUTHZ_PORT: '0' } }, (_e, _o, stderr) =>
-        resolve({ code: child.exitCode, stderr }),
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, ['dist/apps/authz-server/src/main.js'], { env: { PATH: process.env.PATH, ...withoutKek, AUTHZ_PORT: '0' } }, (_e, stdout, stderr) =>
+        resolve({ code: child.exitCode, stdout, stderr }),
       );
     });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('AUTHZ_KEK');
+    // The logging contract: one JSON line on stdout, level fatal, naming what is missing.
+    const fatal = result.stdout.trim().split('\n').map((line) => JSON.parse(line)).find((line) => line.level === 'fatal');
+    expect(fatal?.message).toContain('AUTHZ_KEK');
+    expect(result.stderr).toBe('');
   });
 });

@@ -180,8 +180,9 @@ describeModes(modesFromEnv(['cluster']), 'observability of a cluster (%s mode)',
         return response.status === 503 && response;
       }, 30_000, 'the stranded projector to turn unready');
       expect(unready.body).toMatchObject({ status: 'down', checks: { database: 'up', kafka: 'up', projections: 'lagging' } });
-      // The worst projection is named: the audit, which reads every event, or the clients.
-      expect(unready.body.reasons).toEqual([expect.stringMatching(/^projection (audit|clients) is \d+ s behind \(\d+ events?; the limit is 1 s\)$/)]);
+      // One reason, naming the worst projection: which one depends on the events the earlier
+      // tests left (the audit and refreshtokendetails read token events, the clients projection the registration).
+      expect(unready.body.reasons).toEqual([expect.stringMatching(/^projection (audit|clients|refreshtokendetails) is \d+ s behind \(\d+ events?; the limit is 1 s\)$/)]);
       // The server runs no projection: the lag is not its readiness.
       expect((await api(`${server.url}/health/ready`)).status).toBe(200);
 
