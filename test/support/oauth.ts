@@ -54,3 +54,11 @@ export async function postSignIn(url: string, params: Record<string, string>, us
   const { response } = await submitLoginForm(new URL(`${url}/oauth/authorize?${new URLSearchParams(params)}`), { username, password });
   return response;
 }
+
+/**
+ * A sign-in page without what differs by design between two failed attempts: the username
+ * typed, kept in its field, and each browser's anti-forgery token.
+ */
+export function withoutEchoes(html: string): string {
+  return html.replace(/(name="username" type="text") value="[^"]*"/, '$1').replace(/(name="csrf_token") value="[^"]*"/, '$1');
+}
