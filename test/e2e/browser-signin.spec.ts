@@ -1,4 +1,5 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { parseForm } from '../support/browser';
 import { openBrowser, screenshotPath } from '../support/chromium';
 import { startClientApp, type ClientApp } from '../support/client-app';
 import { describeModes, modesFromEnv, startDeployment, type Deployment } from '../support/deployment';
@@ -191,12 +192,11 @@ describeModes(modesFromEnv(), 'sign-in in a real browser (%s mode)', (mode) => {
     // The attacker fetches a genuine form for itself: a valid token for its own cookie.
     const genuine = await fetch(`${app.startUrl('code')}`, { redirect: 'manual' });
     const authorizeUrl = new URL(genuine.headers.get('location')!);
-    const form = await fetch(authorizeUrl);
-    const html = await form.text();
-    const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2]]));
+    const genuineForm = parseForm(await (await fetch(authorizeUrl)).text(), authorizeUrl.href);
+    const fields = Object.fromEntries(genuineForm.inputs.filter((i) => i.type === 'hidden').map((i) => [i.name, i.value]));
     expect(fields.csrf_token).toBeDefined();
     const inputs = Object.entries({ ...fields, username: 'alice', password: 'alice-password' })
-      .map(([name, value]) => `<input type="hidden" name="${name}" value="${value}">`)
+      .map(([name, value]) => `<input type="hidden" name="${name}" value="${value.replace(/&/g, '&amp;').replace(/"/g, '&quot;')}">`)
       .join('');
     app.page('/attacker', `<!doctype html><html><body><form method="post" action="${d.a.url}/oauth/authorize">${inputs}<button>Win a prize</button></form></body></html>`);
 
